@@ -1,0 +1,59 @@
+// The `vmdispatch` command. Each command lives in its own module, loaded on demand so that
+// `vmdispatch policies` does not pay for the AWS SDK.
+import { InputError, CheckFailed } from './errors.js';
+
+export interface Command {
+  /** Runs the command; resolves with the exit code. */
+  run(argv: readonly string[]): Promise<number>;
+}
+
+interface Entry {
+  readonly usage: string;
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
+
+const commands: Record<string, Entry> = {
+  'instance-types': {
+    usage: 'instance-types --config CONFIG.yml --container CONTAINER.json [--cluster ID]',
+    summary: 'print the eligible instance types for a container, in preference order',
+    load: async () => (await import('./instance-types.js')).command,
+  },
+};
+
+function help(): string {
+  const lines = ['usage: vmdispatch <command> [options]', '', 'commands:'];
+  for (const e of Object.values(commands)) {
+    lines.push(`  ${e.usage}`, `      ${e.summary}`);
+  }
+  lines.push('', 'exit codes: 0 success, 1 a check failed, 2 bad input');
+  return lines.join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name === undefined ? 2 : 0;
+  }
+  const entry = commands[name];
+  if (entry === undefined) {
+    console.error(`vmdispatch: unknown command ${JSON.stringify(name)}\n\n${help()}`);
+    return 2;
+  }
+  try {
+    const command = await entry.load();
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof InputError) {
+      console.error(`vmdispatch ${name}: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof CheckFailed) {
+      console.error(`vmdispatch ${name}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+

@@ -1,0 +1,36 @@
+/**
+ * An instance type as configured in `Clusters.<id>.InstanceTypes.<name>`, with the
+ * loader's computed fields filled in (`providerType` defaults to the name, `scratch` is
+ * `includedScratch + addedScratch`). Sizes are bytes; `price` is per hour in the
+ * config's currency.
+ */
+export interface InstanceType {
+  readonly name: string;
+  readonly providerType: string;
+  readonly vcpus: number;
+  readonly ram: number;
+  readonly scratch: number;
+  readonly includedScratch: number;
+  readonly addedScratch: number;
+  readonly price: number;
+  readonly preemptible: boolean;
+  readonly gpu: GpuSpec;
+}
+
+/** GPU hardware of an instance type. `stack === ''` and `deviceCount === 0` mean no GPU. */
+export interface GpuSpec {
+  readonly stack: string;
+  readonly driverVersion: string;
+  readonly hardwareTarget: string;
+  readonly deviceCount: number;
+  /** Bytes of VRAM per device. */
+  readonly vram: number;
+}
+
+export const NO_GPU: GpuSpec = Object.freeze({
+  stack: '',
+  driverVersion: '',
+  hardwareTarget: '',
+  deviceCount: 0,
+  vram: 0,
+});

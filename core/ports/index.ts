@@ -1,0 +1,10 @@
+export type { Clock, Timer } from './clock.js';
+export type { Rng } from './rng.js';
+export type { Logger, LogFields } from './logger.js';
+export { nullLogger } from './logger.js';
+export type { Metrics, Gauge, Counter, Summary, Labels } from './metrics.js';
+export { nullMetrics } from './metrics.js';
+export type { InstanceSet, Instance, InstanceTags, InstancePrice, CreateRequest, ExecutorTarget } from './instance-set.js';
+export type { Executor, ExecutorFactory, ExecResult, ExecOptions } from './executor.js';
+export type { ControllerApi, ListParams, Filter, FilterValue, ContainerPatch } from './controller.js';
+export * from './errors.js';
