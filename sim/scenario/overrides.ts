@@ -22,6 +22,7 @@ export function applyOverride(doc: Record<string, unknown>, assignment: string):
   let cur: unknown = doc;
   for (let i = 0; i < parts.length - 1; i++) {
     const key = parts[i]!;
+    checkIndex(cur, key, parts.slice(0, i + 1));
     const container = cur as Record<string | number, unknown>;
     let next = container[key];
     if (next === undefined || next === null) {
@@ -34,10 +35,14 @@ export function applyOverride(doc: Record<string, unknown>, assignment: string):
     cur = next;
   }
   const last = parts[parts.length - 1]!;
-  if (Array.isArray(cur) && (typeof last !== 'number' || last >= cur.length)) {
-    throw new ScenarioError(pathText, `--set: no list element ${String(last)}`);
-  }
+  checkIndex(cur, last, parts);
   (cur as Record<string | number, unknown>)[last] = value;
+}
+
+function checkIndex(cur: unknown, key: string | number, parts: (string | number)[]): void {
+  if (Array.isArray(cur) && (typeof key !== 'number' || key >= cur.length)) {
+    throw new ScenarioError(parts.join('.'), `--set: no list element ${String(key)}`);
+  }
 }
 
 function splitPath(text: string): (string | number)[] {
