@@ -1,10 +1,5 @@
 import type { Clock, Timer } from '../../core/ports/clock.js';
-
-interface Entry {
-  readonly time: number;
-  readonly seq: number;
-  fn: (() => void) | null;
-}
+import { TimerHeap } from './timer-heap.js';
 
 export type StopReason = 'idle' | 'horizon' | 'stopped';
 
@@ -19,28 +14,90 @@ export interface RunOptions {
   readonly horizon?: number;
 }
 
+export interface EventEngineOptions {
+  /** Initial virtual time, ms. Default 0. */
+  readonly startMs?: number;
+  /**
+   * How the engine lets promise continuations run between two instants:
+   * - 'microtasks' (default): drain the promise job queue through one `process.nextTick`
+   *   turn. Every continuation reachable through `await`/`then` from a timer callback runs
+   *   before time advances. Cheap (no event-loop turn).
+   * - 'macrotask': one `setImmediate` turn per instant, which also runs work deferred with
+   *   `process.nextTick` or `setImmediate` by a callback. Slower; for code that defers
+   *   work that way without a `hold()`.
+   */
+  readonly drain?: 'microtasks' | 'macrotask';
+}
+
+/** Every this many instants the engine yields to the event loop, so signals, I/O and
+ * progress reporters are not starved by a long run. Deterministic: it depends only on the
+ * instant count, and what runs in that turn cannot touch virtual time without a hold. */
+const YIELD_EVERY_INSTANTS = 4096;
+
+/**
+ * One pending timer: the heap entry is also the handle returned to the caller, so a timer
+ * costs exactly one allocation (plus the caller's callback).
+ */
+class TimerEntry implements Timer {
+  constructor(
+    public fn: (() => void) | null,
+    private readonly engine: EventEngine,
+    /** Stored in the heap (else in the current-instant queue). */
+    readonly inHeap: boolean,
+  ) {}
+
+  cancel(): void {
+    if (this.fn === null) return;
+    this.fn = null;
+    this.engine.onCancel(this.inHeap);
+  }
+}
+
+const NEVER: Timer = { cancel: () => {} };
+
 /**
  * The simulator's event queue, which is also its Clock (like XState's SimulatedClock):
  * running it fires due timers in time order, ties in the order they were set, and time
  * never goes backwards.
  *
- * Promises: timer callbacks may start async work. Before the clock moves to the next
- * instant the engine lets pending promise continuations run (one macrotask turn), and waits
- * for every `hold()` to be released, so work in flight over real I/O (an SSH command to a
- * simulated VM, an HTTP call) finishes at the virtual instant it started.
+ * The settle rule (what completes "at the same virtual instant"):
+ * 1. All timers due at instant T fire, including timers set for T (delay 0) by callbacks
+ *    of T, in the order they were set.
+ * 2. Before the clock leaves T, every promise continuation started by those callbacks runs
+ *    to completion or to a wait on something not yet resolved: an `await` chain of any
+ *    length on already-resolved promises finishes at T. Continuations may set timers
+ *    (for T or later); those join step 1.
+ * 3. While any `hold()` is outstanding the clock does not leave T; real I/O (an SSH
+ *    command to a simulated VM, an HTTP call) is bracketed by a hold so that it completes
+ *    at the virtual instant it started.
+ * Work deferred through `process.nextTick`, `setImmediate`, Node timers or I/O without a
+ * hold is not covered by rule 2 in the default 'microtasks' drain mode.
+ *
+ * Timers with a non-finite positive delay (Infinity) never fire; delays that are negative
+ * or NaN count as 0, as with Node's setTimeout.
  */
 export class EventEngine implements Clock {
   private time: number;
   private seq = 0;
-  private readonly heap: Entry[] = [];
+  private readonly heap = new TimerHeap<TimerEntry>();
+  /** Timers due at the current instant set while it is current (FIFO): they come after every
+   * heap entry of the same instant, which were all set earlier. Avoids heap work for the
+   * common zero-delay case. */
+  private nowQueue: TimerEntry[] = [];
+  private nowHead = 0;
   private live = 0;
+  /** Cancelled entries still stored in the heap (lazy deletion). */
+  private dead = 0;
   private holds = 0;
-  private released: (() => void) | null = null;
+  private releaseWaiters: (() => void)[] = [];
   private stopRequested = false;
   private running = false;
+  private readonly macrotaskDrain: boolean;
 
-  constructor(startMs = 0) {
-    this.time = startMs;
+  constructor(opts: number | EventEngineOptions = {}) {
+    const o: EventEngineOptions = typeof opts === 'number' ? { startMs: opts } : opts;
+    this.time = o.startMs ?? 0;
+    this.macrotaskDrain = o.drain === 'macrotask';
   }
 
   now(): number {
@@ -48,35 +105,38 @@ export class EventEngine implements Clock {
   }
 
   setTimer(delayMs: number, fn: () => void): Timer {
-    const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
-    const entry: Entry = { time: this.time + delay, seq: this.seq++, fn };
-    this.push(entry);
+    if (delayMs > 0 && !Number.isFinite(delayMs)) return NEVER;
+    const t = delayMs > 0 ? this.time + delayMs : this.time;
     this.live++;
-    return {
-      cancel: () => {
-        if (entry.fn !== null) {
-          entry.fn = null;
-          this.live--;
-        }
-      },
-    };
+    if (t === this.time) {
+      const entry = new TimerEntry(fn, this, false);
+      this.nowQueue.push(entry);
+      return entry;
+    }
+    const entry = new TimerEntry(fn, this, true);
+    this.heap.push(t, this.seq++, entry);
+    return entry;
   }
 
   sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
+      if (signal === undefined) {
+        this.setTimer(delayMs, resolve);
+        return;
+      }
+      if (signal.aborted) {
         reject(signal.reason);
         return;
       }
       const onAbort = () => {
         timer.cancel();
-        reject(signal?.reason);
+        reject(signal.reason);
       };
       const timer = this.setTimer(delayMs, () => {
-        signal?.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', onAbort);
         resolve();
       });
-      signal?.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -87,13 +147,15 @@ export class EventEngine implements Clock {
 
   /** Time of the next live timer, or undefined. */
   nextTime(): number | undefined {
+    this.dropCancelledNow();
+    if (this.nowHead < this.nowQueue.length) return this.time;
     this.dropCancelledTop();
-    return this.heap[0]?.time;
+    return this.heap.size > 0 ? this.heap.topTime() : undefined;
   }
 
   /**
-   * Keep the clock from advancing until the returned function is called (once). Use it
-   * around real I/O whose completion belongs to the current virtual instant.
+   * Keep the clock from advancing until the returned function is called (calling it again
+   * does nothing). Use it around real I/O whose completion belongs to the current instant.
    */
   hold(): () => void {
     this.holds++;
@@ -102,10 +164,10 @@ export class EventEngine implements Clock {
       if (done) return;
       done = true;
       this.holds--;
-      if (this.holds === 0 && this.released !== null) {
-        const r = this.released;
-        this.released = null;
-        r();
+      if (this.holds === 0 && this.releaseWaiters.length > 0) {
+        const waiters = this.releaseWaiters;
+        this.releaseWaiters = [];
+        for (const w of waiters) w();
       }
     };
   }
@@ -118,39 +180,38 @@ export class EventEngine implements Clock {
   /**
    * Fire timers in order until none is left ('idle'), the next one is past the horizon
    * ('horizon'; the clock is then moved to the horizon), or `stop()` was called.
+   * Rejects when a timer callback throws (a bug); the engine is then unusable.
+   * @throws Error when called while already running.
    */
   async run(opts: RunOptions = {}): Promise<RunResult> {
-    if (this.running) throw new Error('EventEngine.run: already running');
+    if (this.running) throw new Error('running the event engine: it is already running');
     this.running = true;
     this.stopRequested = false;
     const horizon = opts.horizon ?? Infinity;
     let events = 0;
+    let instants = 0;
     try {
       await this.settle();
       for (;;) {
         if (this.stopRequested) return { reason: 'stopped', events };
-        this.dropCancelledTop();
-        const top = this.heap[0];
-        if (top === undefined) return { reason: 'idle', events };
-        if (top.time > horizon) {
-          this.time = Math.max(this.time, horizon);
+        if (!this.hasNow()) {
+          this.dropCancelledTop();
+          if (this.heap.size === 0) return { reason: 'idle', events };
+          const t = this.heap.topTime();
+          if (t > horizon) {
+            if (horizon > this.time) this.time = horizon;
+            return { reason: 'horizon', events };
+          }
+          this.time = t;
+        } else if (this.time > horizon) {
           return { reason: 'horizon', events };
         }
-        this.time = top.time;
-        // Fire everything due at this instant, including timers set for "now" by the
-        // callbacks themselves, before letting time move on.
-        while (!this.stopRequested) {
-          this.dropCancelledTop();
-          const next = this.heap[0];
-          if (next === undefined || next.time !== this.time) break;
-          this.pop();
-          const fn = next.fn;
-          next.fn = null;
-          this.live--;
-          events++;
-          fn?.();
-          this.dropCancelledTop();
-          if (this.heap[0]?.time !== this.time) await this.settle();
+        events += this.fireInstant();
+        if (++instants % YIELD_EVERY_INSTANTS === 0 || this.macrotaskDrain || this.holds > 0) {
+          await this.settle();
+        } else {
+          await drainMicrotasks();
+          if (this.holds > 0) await this.settle();
         }
       }
     } finally {
@@ -158,57 +219,95 @@ export class EventEngine implements Clock {
     }
   }
 
-  /** Let promise continuations run, and wait for holds to be released. */
+  /**
+   * Let promise continuations and deferred work (nextTick, setImmediate) run, and wait
+   * until no hold is outstanding. Safe to call concurrently.
+   */
   async settle(): Promise<void> {
     do {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.holds > 0) {
         await new Promise<void>((resolve) => {
-          this.released = resolve;
+          this.releaseWaiters.push(resolve);
         });
       }
     } while (this.holds > 0);
   }
 
+  /** @internal Called by a timer handle the first time it is cancelled. */
+  onCancel(inHeap: boolean): void {
+    this.live--;
+    if (!inHeap) return;
+    this.dead++;
+    // Lazy deletion keeps cancel O(1); compact when dead entries dominate so that a
+    // cancel-heavy pattern (timeouts that rarely fire) does not grow the heap without bound.
+    if (this.dead > 1024 && this.dead > this.heap.size >> 1) {
+      const before = this.heap.size;
+      this.heap.removeWhere((e) => e.fn === null);
+      this.dead -= before - this.heap.size;
+    }
+  }
+
+  /** Fire every timer due at the current instant, heap entries first (set earlier). */
+  private fireInstant(): number {
+    let fired = 0;
+    const now = this.time;
+    while (!this.stopRequested && this.heap.size > 0 && this.heap.topTime() === now) {
+      const e = this.heap.pop()!;
+      const fn = e.fn;
+      if (fn === null) {
+        this.dead--;
+        continue;
+      }
+      e.fn = null;
+      this.live--;
+      fired++;
+      fn();
+    }
+    while (!this.stopRequested && this.nowHead < this.nowQueue.length) {
+      const e = this.nowQueue[this.nowHead++]!;
+      const fn = e.fn;
+      if (fn === null) continue;
+      e.fn = null;
+      this.live--;
+      fired++;
+      fn();
+    }
+    if (this.nowHead >= this.nowQueue.length) this.resetNow();
+    return fired;
+  }
+
+  private hasNow(): boolean {
+    this.dropCancelledNow();
+    if (this.nowHead < this.nowQueue.length) return true;
+    this.dropCancelledTop();
+    return this.heap.size > 0 && this.heap.topTime() === this.time;
+  }
+
+  private resetNow(): void {
+    // Reuse the array unless a burst made it large; keeps zero-delay timers allocation-free.
+    if (this.nowQueue.length > 4096) this.nowQueue = [];
+    else this.nowQueue.length = 0;
+    this.nowHead = 0;
+  }
+
+  private dropCancelledNow(): void {
+    while (this.nowHead < this.nowQueue.length && this.nowQueue[this.nowHead]!.fn === null) this.nowHead++;
+    if (this.nowHead >= this.nowQueue.length) this.resetNow();
+  }
+
   private dropCancelledTop(): void {
-    while (this.heap.length > 0 && this.heap[0]!.fn === null) this.pop();
-  }
-
-  private push(e: Entry): void {
-    const h = this.heap;
-    let i = h.length;
-    h.push(e);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const parent = h[p]!;
-      if (!before(e, parent)) break;
-      h[i] = parent;
-      i = p;
+    while (this.heap.size > 0 && this.heap.topItem()!.fn === null) {
+      this.heap.pop();
+      this.dead--;
     }
-    h[i] = e;
-  }
-
-  private pop(): Entry | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length === 0 || last === undefined) return top;
-    let i = 0;
-    const n = h.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && before(h[r]!, h[l]!) ? r : l;
-      if (!before(h[c]!, last)) break;
-      h[i] = h[c]!;
-      i = c;
-    }
-    h[i] = last;
-    return top;
   }
 }
 
-function before(a: Entry, b: Entry): boolean {
-  return a.time < b.time || (a.time === b.time && a.seq < b.seq);
+/**
+ * Resolves after the promise job queue is empty: a `process.nextTick` callback queued from
+ * a promise job runs only once V8 has drained every job, including jobs queued meanwhile.
+ */
+function drainMicrotasks(): Promise<void> {
+  return new Promise<void>((resolve) => process.nextTick(resolve));
 }
