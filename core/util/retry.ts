@@ -65,11 +65,11 @@ export async function retry<T>(clock: Clock, op: (attempt: number) => Promise<T>
   if (!(maxAttempts >= 1)) throw new RangeError(`retrying: maxAttempts must be at least 1, got ${maxAttempts}`);
   const shouldRetry = opts.shouldRetry ?? isRetryable;
   for (let attempt = 1; ; attempt++) {
-    if (opts.signal?.aborted === true) throw opts.signal.reason;
+    if (opts.signal !== undefined && isAborted(opts.signal)) throw opts.signal.reason;
     try {
       return await op(attempt);
     } catch (error) {
-      if (attempt >= maxAttempts || !shouldRetry(error, attempt) || opts.signal?.aborted === true) throw error;
+      if (attempt >= maxAttempts || !shouldRetry(error, attempt) || isAborted(opts.signal)) throw error;
       let delay = backoffDelay(attempt, opts);
       if (jitter > 0) delay -= delay * jitter * opts.rng!.next();
       if (error instanceof RateLimitError) delay = Math.max(delay, error.retryAfterMs);
@@ -77,4 +77,9 @@ export async function retry<T>(clock: Clock, op: (attempt: number) => Promise<T>
       await clock.sleep(delay, opts.signal);
     }
   }
+}
+
+/** A function, not an inline test: the signal can abort while `op` runs. */
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
 }
