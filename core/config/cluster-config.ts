@@ -19,6 +19,13 @@ export interface ClusterConfig {
   readonly Containers: ContainersConfig;
   /** By name; includes the `<name>.preemptible` types added by PreemptiblePriceFactor. */
   readonly InstanceTypes: Readonly<Record<string, InstanceType>>;
+  /** `SystemLogs.LogLevel` (default info) and `SystemLogs.Format` (default json). */
+  readonly SystemLogs?: { readonly LogLevel: string; readonly Format: string };
+  /**
+   * The body of `Clusters.<id>` exactly as given (no defaults applied), for consumers that
+   * must pass the cluster config on (crunch-run's `--stdin-config` Cluster object).
+   */
+  readonly SourceBody?: Readonly<Record<string, unknown>>;
 }
 
 export interface ContainersConfig {
