@@ -117,13 +117,13 @@ export class StubController implements ControllerApi {
   getContainer(uuid: string, select?: readonly string[]): Promise<Container> {
     return this.dispatcher.getContainer(uuid, select);
   }
-  lock(uuid: string): Promise<Container> {
+  lock(uuid: string): Promise<ContainerSnapshot> {
     return this.dispatcher.lock(uuid);
   }
-  unlock(uuid: string): Promise<Container> {
+  unlock(uuid: string): Promise<ContainerSnapshot> {
     return this.dispatcher.unlock(uuid);
   }
-  update(uuid: string, patch: ContainerPatch): Promise<Container> {
+  update(uuid: string, patch: ContainerPatch): Promise<ContainerSnapshot> {
     return this.dispatcher.update(uuid, patch);
   }
   last503(): number {
