@@ -1,0 +1,183 @@
+import type { ClusterConfig, CloudVMsConfig } from '../../core/config/cluster-config.js';
+import type { Container } from '../../core/domain/container.js';
+import { NO_GPU, type InstanceType } from '../../core/domain/instance-type.js';
+import { SeededRng } from '../../core/domain/seeded-rng.js';
+import { nullLogger, type Logger, type LogFields } from '../../core/ports/logger.js';
+import { Pool, type PoolOptions } from '../../core/pool/pool.js';
+import { EventEngine } from '../../sim/engine/event-engine.js';
+import { FakeCloud, type FakeCloudOptions, md5hex } from './pool-fake-cloud.js';
+import { FakeShell } from './pool-fake-executor.js';
+
+/** Builders for pool tests: instance types, containers, a cluster config, a wired pool. */
+export function instanceType(name: string, over: Partial<InstanceType> = {}): InstanceType {
+  return {
+    name,
+    providerType: name,
+    vcpus: 2,
+    ram: 4 * 2 ** 30,
+    scratch: 10e9,
+    includedScratch: 10e9,
+    addedScratch: 0,
+    price: 0.1,
+    preemptible: false,
+    gpu: NO_GPU,
+    ...over,
+  };
+}
+
+let containerSeq = 0;
+export function containerUuid(n = ++containerSeq): string {
+  return `zzzzz-dz642-${n.toString().padStart(15, '0')}`;
+}
+
+export function container(uuid = containerUuid(), over: Partial<Container> = {}): Container {
+  return {
+    uuid,
+    state: 'Locked',
+    priority: 1n,
+    lockedByUuid: 'zzzzz-gj3su-000000000000000',
+    runtimeConstraints: { vcpus: 1, ram: 2 ** 30, keepCacheRam: 0, keepCacheDisk: 0, api: false, gpu: { stack: '', deviceCount: 0, driverVersion: '', hardwareTarget: [], vram: 0 } },
+    schedulingParameters: { preemptible: false, partitions: [], maxRunTime: 0, supervisor: false },
+    containerImage: 'img',
+    createdAt: 0,
+    ...over,
+  };
+}
+
+export const DEFAULT_CLOUD_VMS: CloudVMsConfig = {
+  Enable: true,
+  SSHPort: '22',
+  PollInterval: 10_000,
+  BootProbeCommand: 'systemctl is-system-running',
+  ProbeInterval: 10_000,
+  MaxProbesPerSecond: 10,
+  TimeoutSignal: 5_000,
+  TimeoutStaleRunLock: 5_000,
+  TimeoutTERM: 120_000,
+  MaxCloudOpsPerSecond: 10,
+  MaxConcurrentInstanceCreateOps: 1,
+  MaxInstances: 64,
+  MaxRunningContainersPerInstance: 0,
+  InitialQuotaEstimate: 0,
+  SupervisorFraction: 0.5,
+  SyncInterval: 60_000,
+  TimeoutIdle: 60_000,
+  TimeoutBooting: 600_000,
+  TimeoutProbe: 600_000,
+  TimeoutShutdown: 10_000,
+  ImageID: 'ami-test',
+  InstanceInitCommand: 'echo hello',
+  DeployRunnerBinary: '/proc/self/exe',
+  DeployRunnerDirectory: '/tmp/arvados-crunch-run',
+  DeployPublicKey: true,
+  ResourceTags: {},
+  TagKeyPrefix: 'Arvados',
+  Driver: 'ec2',
+  DriverParameters: {},
+};
+
+export function clusterConfig(types: readonly InstanceType[], cloudVMs: Partial<CloudVMsConfig> = {}): ClusterConfig {
+  return {
+    ClusterID: 'zzzzz',
+    SystemRootToken: 'root-token',
+    ManagementToken: 'mgmt',
+    Services: { Controller: { ExternalURL: 'https://zzzzz.example:443' }, DispatchCloud: { InternalURLs: [] } },
+    TLS: { Insecure: false },
+    PostgreSQL: { Connection: {} },
+    API: { MaxConcurrentRequests: 64, RequestTimeout: 300_000 },
+    Containers: {
+      DispatchPrivateKey: '',
+      CrunchRunCommand: 'crunch-run',
+      CrunchRunArgumentsList: [],
+      RuntimeEngine: 'docker',
+      ReserveExtraRAM: 550 * 2 ** 20,
+      MaxDispatchAttempts: 10,
+      MaxRetryAttempts: 3,
+      StaleLockTimeout: 60_000,
+      DefaultKeepCacheRAM: 0,
+      LocalKeepBlobBuffersPerVCPU: 1,
+      AlwaysUsePreemptibleInstances: false,
+      PreemptiblePriceFactor: 0,
+      MaximumPriceFactor: 1.5,
+      CloudVMs: { ...DEFAULT_CLOUD_VMS, ...cloudVMs },
+    },
+    InstanceTypes: Object.fromEntries(types.map((t) => [t.name, t])),
+  };
+}
+
+/** Records log lines for assertions on "every transition logged with its reason". */
+export class MemoryLogger implements Logger {
+  constructor(
+    readonly lines: { level: string; msg: string; fields: LogFields }[] = [],
+    private readonly base: LogFields = {},
+  ) {}
+  debug(msg: string, f?: LogFields): void {
+    this.lines.push({ level: 'debug', msg, fields: { ...this.base, ...f } });
+  }
+  info(msg: string, f?: LogFields): void {
+    this.lines.push({ level: 'info', msg, fields: { ...this.base, ...f } });
+  }
+  warn(msg: string, f?: LogFields): void {
+    this.lines.push({ level: 'warn', msg, fields: { ...this.base, ...f } });
+  }
+  error(msg: string, f?: LogFields): void {
+    this.lines.push({ level: 'error', msg, fields: { ...this.base, ...f } });
+  }
+  child(f: LogFields): Logger {
+    return new MemoryLogger(this.lines, { ...this.base, ...f });
+  }
+}
+
+export const RUNNER_BINARY = Buffer.from('#!/bin/sh\necho fake crunch-run\n');
+
+export interface Harness {
+  readonly engine: EventEngine;
+  readonly cloud: FakeCloud;
+  readonly shell: FakeShell;
+  readonly config: ClusterConfig;
+  readonly logger: MemoryLogger;
+  newPool(over?: Partial<PoolOptions>): Pool;
+}
+
+export const INSTANCE_SET_ID = 'zzzzz-gj3su-000000000000000';
+
+/** A fake cloud, a fake shell and a virtual clock, and a way to start pools on them. */
+export function harness(types: readonly InstanceType[], cloudVMs: Partial<CloudVMsConfig> = {}, cloudOpts: FakeCloudOptions = {}, seed = 'pool-test'): Harness {
+  const engine = new EventEngine({ startMs: 1_000_000 });
+  const cloud = new FakeCloud(engine, cloudOpts);
+  const config = clusterConfig(types, cloudVMs);
+  const shell = new FakeShell(cloud, engine, config.Containers.CloudVMs.BootProbeCommand);
+  const logger = new MemoryLogger();
+  return {
+    engine,
+    cloud,
+    shell,
+    config,
+    logger,
+    newPool(over = {}) {
+      const md5 = md5hex(RUNNER_BINARY);
+      return new Pool({
+        config: over.config ?? config,
+        clock: engine,
+        rng: new SeededRng(seed),
+        logger,
+        instanceSet: cloud,
+        newExecutor: shell.factory(),
+        instanceSetId: INSTANCE_SET_ID,
+        runner: { command: `${config.Containers.CloudVMs.DeployRunnerDirectory}/crunch-run~${md5}`, md5, binary: RUNNER_BINARY },
+        crunchRunEnv: { apiHost: 'zzzzz.example:443', apiToken: 'api-token', insecure: false },
+        systemRootToken: 'root-token',
+        driverName: 'ec2',
+        publicKey: 'ssh-ed25519 AAAA dispatcher',
+        ...over,
+      });
+    },
+  };
+}
+
+/** Run the virtual clock for `ms`. */
+export async function advance(engine: EventEngine, ms: number): Promise<void> {
+  await engine.run({ horizon: engine.now() + ms });
+}
+
+export const silentLogger = nullLogger;
