@@ -183,40 +183,58 @@ export class EventEngine implements Clock {
    * Rejects when a timer callback throws (a bug); the engine is then unusable.
    * @throws Error when called while already running.
    */
-  async run(opts: RunOptions = {}): Promise<RunResult> {
-    if (this.running) throw new Error('running the event engine: it is already running');
+  run(opts: RunOptions = {}): Promise<RunResult> {
+    if (this.running) return Promise.reject(new Error('running the event engine: it is already running'));
     this.running = true;
     this.stopRequested = false;
     const horizon = opts.horizon ?? Infinity;
     let events = 0;
     let instants = 0;
-    try {
-      await this.settle();
-      for (;;) {
-        if (this.stopRequested) return { reason: 'stopped', events };
-        if (!this.hasNow()) {
-          this.dropCancelledTop();
-          if (this.heap.size === 0) return { reason: 'idle', events };
-          const t = this.heap.topTime();
-          if (t > horizon) {
-            if (horizon > this.time) this.time = horizon;
-            return { reason: 'horizon', events };
+    return new Promise<RunResult>((resolve, reject) => {
+      const finish = (reason: StopReason) => {
+        this.running = false;
+        resolve({ reason, events });
+      };
+      const fail = (e: unknown) => {
+        this.running = false;
+        reject(e as Error);
+      };
+      // The loop is driven by callbacks rather than `await` so that an instant costs no
+      // promise allocation: after firing, a microtask queues a nextTick, and a nextTick
+      // queued from a promise job runs only once V8 has drained every promise job,
+      // including jobs queued meanwhile (rule 2 of the settle rule).
+      const afterDrain = () => {
+        if (this.holds > 0) this.settle().then(step, fail);
+        else step();
+      };
+      const queueAfterDrain = () => process.nextTick(afterDrain);
+      const step = () => {
+        try {
+          if (this.stopRequested) return finish('stopped');
+          if (!this.hasNow()) {
+            this.dropCancelledTop();
+            if (this.heap.size === 0) return finish('idle');
+            const t = this.heap.topTime();
+            if (t > horizon) {
+              if (horizon > this.time) this.time = horizon;
+              return finish('horizon');
+            }
+            this.time = t;
+          } else if (this.time > horizon) {
+            return finish('horizon');
           }
-          this.time = t;
-        } else if (this.time > horizon) {
-          return { reason: 'horizon', events };
+          events += this.fireInstant();
+          if (++instants % YIELD_EVERY_INSTANTS === 0 || this.macrotaskDrain || this.holds > 0) {
+            this.settle().then(step, fail);
+          } else {
+            queueMicrotask(queueAfterDrain);
+          }
+        } catch (e) {
+          fail(e);
         }
-        events += this.fireInstant();
-        if (++instants % YIELD_EVERY_INSTANTS === 0 || this.macrotaskDrain || this.holds > 0) {
-          await this.settle();
-        } else {
-          await drainMicrotasks();
-          if (this.holds > 0) await this.settle();
-        }
-      }
-    } finally {
-      this.running = false;
-    }
+      };
+      this.settle().then(step, fail);
+    });
   }
 
   /**
@@ -302,12 +320,4 @@ export class EventEngine implements Clock {
       this.dead--;
     }
   }
-}
-
-/**
- * Resolves after the promise job queue is empty: a `process.nextTick` callback queued from
- * a promise job runs only once V8 has drained every job, including jobs queued meanwhile.
- */
-function drainMicrotasks(): Promise<void> {
-  return new Promise<void>((resolve) => process.nextTick(resolve));
 }
