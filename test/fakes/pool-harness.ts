@@ -181,3 +181,44 @@ export async function advance(engine: EventEngine, ms: number): Promise<void> {
 }
 
 export const silentLogger = nullLogger;
+
+/** Metrics kept in memory: `value('boot_outcomes', {outcome: 'failure'})`. */
+export class RecordingMetrics {
+  readonly values = new Map<string, number>();
+  readonly observations = new Map<string, number[]>();
+  private key(name: string, labels: Readonly<Record<string, string>>): string {
+    const l = Object.keys(labels)
+      .sort()
+      .map((k) => `${k}=${labels[k]}`)
+      .join(',');
+    return `${name}{${l}}`;
+  }
+  value(name: string, labels: Readonly<Record<string, string>> = {}): number {
+    return this.values.get(this.key(name, labels)) ?? 0;
+  }
+  gauge(name: string) {
+    return {
+      set: (labels: Readonly<Record<string, string>>, v: number) => void this.values.set(this.key(name, labels), v),
+      reset: () => {
+        for (const k of [...this.values.keys()]) if (k.startsWith(`${name}{`)) this.values.delete(k);
+      },
+    };
+  }
+  counter(name: string) {
+    return {
+      inc: (labels: Readonly<Record<string, string>>, by = 1) => {
+        const k = this.key(name, labels);
+        this.values.set(k, (this.values.get(k) ?? 0) + by);
+      },
+    };
+  }
+  summary(name: string) {
+    return {
+      observe: (_labels: Readonly<Record<string, string>>, v: number) => {
+        const list = this.observations.get(name) ?? [];
+        list.push(v);
+        this.observations.set(name, list);
+      },
+    };
+  }
+}
