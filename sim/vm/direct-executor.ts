@@ -1,0 +1,111 @@
+import type { Clock } from '../../core/ports/clock.js';
+import type { ExecOptions, ExecResult, Executor } from '../../core/ports/executor.js';
+import type { ExecutorTarget } from '../../core/ports/instance-set.js';
+import { CommandError, NoAddressError, TimeoutError, TransientError } from '../../core/ports/errors.js';
+import type { CommandHandler } from './command-handler.js';
+import { VmUnreachableError } from './simulated-vm.js';
+
+/** Finds the VM behind a target (the simulated cloud does it by address); undefined = no such host. */
+export type VmLocator = (target: ExecutorTarget) => CommandHandler | undefined;
+
+export interface DirectExecutorOptions {
+  readonly clock: Clock;
+  readonly locate: VmLocator;
+  /** Timeout for commands that give none; undefined = wait forever, as the reference does. */
+  readonly defaultTimeoutMs?: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The `direct` transport: the Executor port calling a simulated VM's command interpreter
+ * in process, with the error mapping of the SSH executor:
+ * - target without an address: NoAddressError;
+ * - no VM at that address, a halted VM, a partitioned VM: TransientError (a connection
+ *   failure);
+ * - exit status non-zero: CommandError with the output;
+ * - no answer within the timeout (virtual clock): TimeoutError; the command goes on;
+ * - `close()`: commands in flight reject with TransientError.
+ *
+ * Host keys: there is no SSH handshake, so there is no host key and `verifyHostKey` is
+ * never called. The direct transport trusts the VM it finds by address; the instance-secret
+ * check of the reference is exercised only by the SSH transport (sim/ssh), and by the pool
+ * itself if it runs `cat /var/run/arvados-instance-secret` through `execute`.
+ */
+export class DirectExecutor implements Executor {
+  private target: ExecutorTarget | null = null;
+  private readonly inflight = new Set<(e: Error) => void>();
+
+  constructor(private readonly opts: DirectExecutorOptions) {}
+
+  setTarget(target: ExecutorTarget): void {
+    this.target = target;
+  }
+
+  close(): void {
+    const err = new TransientError('running command: connection closed');
+    for (const reject of this.inflight) reject(err);
+    this.inflight.clear();
+  }
+
+  execute(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const address = this.target?.address() ?? '';
+    if (this.target === null || address === '') {
+      return Promise.reject(new NoAddressError(`running command ${describeCommand(command)}: instance has no address yet`));
+    }
+    const vm = this.opts.locate(this.target);
+    if (vm === undefined) {
+      return Promise.reject(new TransientError(`running command ${describeCommand(command)} on ${address}: connection refused`));
+    }
+    const timeoutMs = opts.timeoutMs ?? this.opts.defaultTimeoutMs;
+    return new Promise<ExecResult>((resolve, reject) => {
+      let timer: { cancel(): void } | null = null;
+      const finish = () => {
+        timer?.cancel();
+        this.inflight.delete(reject);
+      };
+      this.inflight.add(reject);
+      if (timeoutMs !== undefined) {
+        timer = this.opts.clock.setTimer(timeoutMs, () => {
+          if (!this.inflight.delete(reject)) return;
+          reject(new TimeoutError(`running command ${describeCommand(command)} on ${address}: no answer within ${timeoutMs} ms`));
+        });
+      }
+      vm.run(command, opts.stdin ?? EMPTY).then(
+        (out) => {
+          if (!this.inflight.has(reject)) return;
+          finish();
+          if (out.exitCode === 0) {
+            resolve({ stdout: out.stdout, stderr: out.stderr });
+            return;
+          }
+          const why = firstLine(out.stderr) || 'no error output';
+          reject(
+            new CommandError(
+              `running command ${describeCommand(command)} on ${address}: exit status ${out.exitCode}: ${why}`,
+              out.exitCode,
+              out.stdout,
+              out.stderr,
+            ),
+          );
+        },
+        (e: unknown) => {
+          if (!this.inflight.has(reject)) return;
+          finish();
+          const cause = e instanceof VmUnreachableError ? e.message : `unexpected failure: ${String(e)}`;
+          reject(new TransientError(`running command ${describeCommand(command)} on ${address}: ${cause}`, { cause: e }));
+        },
+      );
+    });
+  }
+}
+
+/** The program name and mode only: commands are logged, and arguments may be long. */
+function describeCommand(command: string): string {
+  const words = command.split(' ').slice(0, 3).join(' ');
+  return JSON.stringify(words.length > 60 ? words.slice(0, 60) + '...' : words);
+}
+
+function firstLine(b: Buffer): string {
+  return b.toString('utf8').split('\n', 1)[0]!.trim();
+}

@@ -1,0 +1,319 @@
+import type { Clock } from '../../core/ports/clock.js';
+import type { Logger } from '../../core/ports/logger.js';
+import { nullLogger } from '../../core/ports/logger.js';
+import type { Rng } from '../../core/ports/rng.js';
+import type { InstanceType } from '../../core/domain/instance-type.js';
+import type { CommandHandler, CommandOutcome } from './command-handler.js';
+import { CrunchRunModel, DEFAULT_CRUNCH_RUN_BEHAVIOR, parseConfigData, type CrunchRunBehavior, type Output, type ProcessHooks } from './crunch-run-model.js';
+import type { CrunchRunWorld } from './crunch-run-world.js';
+import { parseScript, ShellSyntaxError } from './shell-parser.js';
+import { VmFilesystem, resolvePath } from './vm-filesystem.js';
+import { result, takeStdin, VmShell, type ShellContext, type ShellResult } from './vm-shell.js';
+
+/**
+ * The VM is not reachable (it died, was destroyed or interrupted, or a network partition
+ * cuts it off). Transports map it to their own failure: the direct executor to
+ * TransientError, the SSH server to a dropped or refused connection.
+ */
+export class VmUnreachableError extends Error {
+  constructor(
+    readonly instanceId: string,
+    reason: string,
+  ) {
+    super(`reaching instance ${instanceId}: ${reason}`);
+    this.name = 'VmUnreachableError';
+  }
+}
+
+/** Knobs of one VM beyond what the cloud decides (all durations in ms). */
+export interface VmBehavior {
+  /** Virtual time every command takes before it runs. */
+  readonly commandLatencyMs: number;
+  /** Cluster's BootProbeCommand: exits 0 once booted (in addition to `true`). */
+  readonly bootProbeCommand: string;
+  /** `crunch-run` is not installed on the image (a deployed runner still works). */
+  readonly crunchRunMissing: boolean;
+  readonly crunchRun: CrunchRunBehavior;
+}
+
+export const DEFAULT_VM_BEHAVIOR: VmBehavior = {
+  commandLatencyMs: 5,
+  bootProbeCommand: 'true',
+  crunchRunMissing: false,
+  crunchRun: DEFAULT_CRUNCH_RUN_BEHAVIOR,
+};
+
+/** Accounting hooks for the cloud's ledger. */
+export interface VmHooks extends ProcessHooks {
+  /** The first successful `crunch-run --list` of a booted, healthy VM: the dispatcher can use it now. */
+  ready(): void;
+}
+
+/** What the cloud decides about a VM it creates. */
+export interface VmSpec {
+  readonly instanceId: string;
+  readonly type: InstanceType;
+  readonly initCommand: string;
+  readonly publicKey: string | null;
+  /** The SSH login user (not root: commands that need root must use sudo). */
+  readonly remoteUser: string;
+  /** Boots fine, but crunch-run reports a broken node. */
+  readonly broken: boolean;
+  readonly rng: Rng;
+  readonly hooks: VmHooks;
+}
+
+export interface SimulatedVmOptions extends VmSpec {
+  readonly clock: Clock;
+  readonly world: CrunchRunWorld;
+  readonly behavior?: Partial<VmBehavior>;
+  readonly logger?: Logger;
+}
+
+export type VmState = 'booting' | 'up' | 'halted';
+
+/** Hooks that ignore everything: for a VM outside any ledger (tests). */
+export const NO_HOOKS: VmHooks = { ready() {}, busyChanged() {}, containerStarted() {} };
+
+/**
+ * A VM as the dispatcher sees it over SSH: a shell for the commands the dispatcher sends,
+ * an in-memory filesystem, and crunch-run's CLI over a process model, on the virtual clock.
+ * The cloud calls `boot()` when boot time has passed and `halt()` when the VM goes away.
+ */
+export class SimulatedVm implements CommandHandler {
+  readonly instanceId: string;
+  private readonly clock: Clock;
+  private readonly behavior: VmBehavior;
+  private readonly fs: VmFilesystem;
+  private readonly shell: VmShell;
+  private readonly crunchRun: CrunchRunModel;
+  private readonly hooks: VmHooks;
+  private readonly logger: Logger;
+  private state: VmState = 'booting';
+  private readyReported = false;
+  private partitionedUntil = -Infinity;
+  private stalledUntil = -Infinity;
+  private readonly inflight = new Set<(e: Error) => void>();
+
+  constructor(private readonly opts: SimulatedVmOptions) {
+    this.instanceId = opts.instanceId;
+    this.clock = opts.clock;
+    this.behavior = {
+      ...DEFAULT_VM_BEHAVIOR,
+      ...opts.behavior,
+      crunchRun: { ...DEFAULT_CRUNCH_RUN_BEHAVIOR, ...opts.behavior?.crunchRun },
+    };
+    this.hooks = opts.hooks;
+    this.logger = opts.logger ?? nullLogger;
+    this.fs = new VmFilesystem(opts.remoteUser);
+    if (!this.behavior.crunchRunMissing) {
+      this.fs.write('/usr/bin/crunch-run', Buffer.from('simulated crunch-run\n'), 'root', 0o022);
+      this.fs.chmod('/usr/bin/crunch-run', 0o755, 'root');
+    }
+    this.shell = new VmShell(this.fs, (argv, ctx) => this.program(argv, ctx));
+    this.crunchRun = new CrunchRunModel(opts.clock, opts.rng.fork('crunch-run'), opts.world, opts.instanceId, this.behavior.crunchRun, this.fs, opts.hooks);
+  }
+
+  vmState(): VmState {
+    return this.state;
+  }
+
+  /** Not halted and not partitioned: a connection would succeed (once booted, commands work). */
+  isReachable(): boolean {
+    return this.state !== 'halted' && this.clock.now() >= this.partitionedUntil;
+  }
+
+  /** Boot finished: run the init command as root (writes the instance secret), mark broken if so. */
+  async boot(): Promise<void> {
+    if (this.state !== 'booting') return;
+    await this.runInit(this.opts.initCommand);
+    if (this.state !== 'booting') return;
+    if (this.opts.broken) this.fs.write('/var/lock/crunch-run-broken', Buffer.alloc(0), 'root', 0o022);
+    this.state = 'up';
+  }
+
+  /** The VM is gone: processes die without a word to the world, commands in flight fail. */
+  halt(reason: string): void {
+    if (this.state === 'halted') return;
+    this.state = 'halted';
+    this.crunchRun.halt();
+    const err = new VmUnreachableError(this.instanceId, reason);
+    for (const reject of this.inflight) reject(err);
+    this.inflight.clear();
+  }
+
+  /** Unreachable until `untilMs` (ssh-partition fault); processes keep running. */
+  partition(untilMs: number): void {
+    this.partitionedUntil = Math.max(this.partitionedUntil, untilMs);
+  }
+
+  /** Commands started before `untilMs` get no answer until then (a stalled SSH session). */
+  stall(untilMs: number): void {
+    this.stalledUntil = Math.max(this.stalledUntil, untilMs);
+  }
+
+  /** The cloud scheduled a spot interruption at `actionAtMs`. */
+  spotNotice(actionAtMs: number): void {
+    if (this.state === 'up') this.crunchRun.spotNotice(actionAtMs);
+  }
+
+  liveProcesses(): number {
+    return this.crunchRun.liveProcesses();
+  }
+
+  /**
+   * Run one command as the login user. Resolves with its exit code and output; rejects with
+   * VmUnreachableError when the VM is halted or partitioned, or halts meanwhile.
+   */
+  run(command: string, stdin: Buffer): Promise<CommandOutcome> {
+    if (!this.isReachable()) {
+      const why = this.state === 'halted' ? 'connection refused' : 'no route to host';
+      return Promise.reject(new VmUnreachableError(this.instanceId, why));
+    }
+    return new Promise<CommandOutcome>((resolve, reject) => {
+      this.inflight.add(reject);
+      this.execute(command, stdin).then(
+        (r) => {
+          if (!this.inflight.delete(reject)) return;
+          resolve({ exitCode: r.exitCode, stdout: r.stdout, stderr: Buffer.from(r.stderr) });
+        },
+        (e: unknown) => {
+          if (this.inflight.delete(reject)) reject(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    });
+  }
+
+  private async execute(command: string, stdin: Buffer): Promise<ShellResult> {
+    if (this.behavior.commandLatencyMs > 0) await this.clock.sleep(this.behavior.commandLatencyMs);
+    const stall = this.stalledUntil - this.clock.now();
+    if (stall > 0) await this.clock.sleep(stall);
+    if (this.state === 'halted') return result(255, undefined, 'halted\n');
+    if (this.state === 'booting') return result(1, undefined, 'system is booting up\n');
+    if (command === this.behavior.bootProbeCommand) return result(0);
+    return this.shell.run(command, this.opts.remoteUser, stdin);
+  }
+
+  private async runInit(script: string): Promise<void> {
+    let lines: string[];
+    try {
+      parseScript(script);
+      lines = [script];
+    } catch (e) {
+      if (!(e instanceof ShellSyntaxError)) throw e;
+      // Unsupported syntax in the operator's InstanceInitCommand must not stop the
+      // instance secret line from running: run what parses, line by line.
+      lines = script.split('\n');
+    }
+    for (const line of lines) {
+      const r = await this.shell.run(line, 'root', Buffer.alloc(0));
+      if (r.exitCode !== 0) this.logger.warn('init command failed', { instanceId: this.instanceId, exitCode: r.exitCode, stderr: r.stderr });
+    }
+  }
+
+  private program(argv: readonly string[], ctx: ShellContext): Promise<ShellResult> | null {
+    const name = argv[0] ?? '';
+    let isRunner: boolean;
+    if (name.includes('/')) {
+      const path = resolvePath(name, ctx.user === 'root' ? '/root' : `/home/${ctx.user}`);
+      if (!this.fs.has(path)) return Promise.resolve(result(127, undefined, `sh: 1: ${name}: not found\n`));
+      if (!this.fs.isExecutable(path, ctx.user)) return Promise.resolve(result(126, undefined, `sh: 1: ${name}: Permission denied\n`));
+      isRunner = basename(path).startsWith('crunch-run');
+      if (!isRunner) return Promise.resolve(result(126, undefined, `sh: 1: ${name}: cannot execute binary file\n`));
+    } else {
+      isRunner = name === 'crunch-run' && this.fs.isExecutable('/usr/bin/crunch-run', ctx.user);
+    }
+    if (!isRunner) return null;
+    return this.crunchRunCli(argv.slice(1), ctx).then(fromOutput);
+  }
+
+  private async crunchRunCli(args: readonly string[], ctx: ShellContext): Promise<Output> {
+    const parsed = parseCrunchRunFlags(args);
+    if (typeof parsed === 'string') return { exitCode: 2, stdout: '', stderr: `${parsed}\n` };
+    const { flags, positional } = parsed;
+    if (ctx.user !== 'root') {
+      return { exitCode: 1, stdout: '', stderr: 'open /var/lock/crunch-run-all.lock: permission denied\n' };
+    }
+    if (flags.has('list')) {
+      const out = this.crunchRun.list(flags.has('stdin-prices'), flags.has('stdin-prices') ? takeStdin(ctx) : Buffer.alloc(0));
+      if (out.exitCode === 0 && !this.readyReported && !this.opts.broken) {
+        this.readyReported = true;
+        this.hooks.ready();
+      }
+      return out;
+    }
+    const uuid = positional[0];
+    if (flags.has('kill')) {
+      const sig = Number(flags.get('kill'));
+      if (!Number.isInteger(sig) || sig < 0 || sig > 64) return { exitCode: 2, stdout: '', stderr: `invalid value for -kill\n` };
+      if (uuid === undefined) return { exitCode: 2, stdout: '', stderr: 'usage: crunch-run --kill SIGNUM container-uuid\n' };
+      return this.crunchRun.kill(sig, uuid);
+    }
+    if (flags.has('detach')) {
+      if (uuid === undefined || positional.length !== 1) {
+        return { exitCode: 2, stdout: '', stderr: 'usage: crunch-run --detach [options] container-uuid\n' };
+      }
+      if (!flags.has('stdin-config')) {
+        return { exitCode: 1, stdout: '', stderr: 'simulated crunch-run needs --stdin-config with --detach\n' };
+      }
+      const config = parseConfigData(takeStdin(ctx));
+      if (typeof config === 'string') return { exitCode: 1, stdout: '', stderr: `${config}\n` };
+      return this.crunchRun.detach(uuid, config);
+    }
+    return { exitCode: 2, stdout: '', stderr: 'simulated crunch-run supports only --list, --detach and --kill\n' };
+  }
+}
+
+const BOOL_FLAGS = new Set(['list', 'detach', 'stdin-config', 'stdin-prices', 'no-detach', 'version', 'enable-memory-limit', 'check-containerd']);
+const VALUE_FLAGS = new Set([
+  'kill',
+  'runtime-engine',
+  'broken-node-hook',
+  'config',
+  'ca-certs',
+  'crunchstat-interval',
+  'cgroup-parent-subsystem',
+  'container-enable-networking',
+  'container-network-mode',
+  'memprofile',
+  'sleep',
+  'cgroup-root',
+  'cgroup-parent',
+]);
+
+/** Go `flag` package rules: one or two dashes, `-name=value` or `-name value`, stop at the first non-flag. */
+export function parseCrunchRunFlags(args: readonly string[]): { flags: Map<string, string>; positional: string[] } | string {
+  const flags = new Map<string, string>();
+  let i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') break;
+    const body = a.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq < 0 ? body : body.slice(0, eq);
+    if (BOOL_FLAGS.has(name)) {
+      const v = eq < 0 ? 'true' : body.slice(eq + 1);
+      if (v !== 'true' && v !== 'false') return `invalid boolean value ${JSON.stringify(v)} for -${name}`;
+      if (v === 'true') flags.set(name, v);
+    } else if (VALUE_FLAGS.has(name)) {
+      if (eq >= 0) flags.set(name, body.slice(eq + 1));
+      else if (i + 1 < args.length) flags.set(name, args[++i]!);
+      else return `flag needs an argument: -${name}`;
+    } else {
+      return `flag provided but not defined: -${name}`;
+    }
+  }
+  return { flags, positional: args.slice(i) };
+}
+
+function fromOutput(o: Output): ShellResult {
+  return result(o.exitCode, o.stdout, o.stderr);
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}

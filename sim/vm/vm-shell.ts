@@ -1,0 +1,197 @@
+import { expandWord, parseScript, ShellSyntaxError, type Script, type SimpleCommand } from './shell-parser.js';
+import { FsError, resolvePath, type VmFilesystem } from './vm-filesystem.js';
+
+/** What a command or script produced. stdout is bytes: `cat` passes binaries through. */
+export interface ShellResult {
+  readonly exitCode: number;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+}
+
+/** One shell invocation's state. stdin is shared: the first reader consumes it. */
+export interface ShellContext {
+  user: string;
+  umask: number;
+  errexit: boolean;
+  readonly env: Map<string, string>;
+  readonly stdin: { data: Buffer };
+}
+
+/**
+ * Runs a program that is not a shell builtin or coreutil (crunch-run, the boot probe);
+ * returns null when no such program exists (the shell then says "not found", exit 127).
+ */
+export type ProgramRunner = (argv: readonly string[], ctx: ShellContext) => Promise<ShellResult> | null;
+
+const EMPTY = Buffer.alloc(0);
+
+export function result(exitCode: number, stdout: string | Buffer = EMPTY, stderr = ''): ShellResult {
+  return { exitCode, stdout: typeof stdout === 'string' ? Buffer.from(stdout) : stdout, stderr };
+}
+
+/**
+ * A /bin/sh for the command subset the dispatcher sends (see shell-parser.ts), with the
+ * coreutils it uses: set -e, umask, true, false, echo, cat, md5sum, mkdir, touch, chmod,
+ * sh -c and sudo. Everything runs on the VM's in-memory filesystem.
+ */
+export class VmShell {
+  constructor(
+    private readonly fs: VmFilesystem,
+    private readonly programs: ProgramRunner,
+  ) {}
+
+  /** Parse and run `src` as `user`; unsupported syntax exits 2, as sh does for a syntax error. */
+  async run(src: string, user: string, stdin: Buffer): Promise<ShellResult> {
+    let script: Script;
+    try {
+      script = parseScript(src);
+    } catch (e) {
+      if (e instanceof ShellSyntaxError) return result(2, EMPTY, `sh: ${e.message}\n`);
+      throw e;
+    }
+    return this.runScript(script, newContext(user, stdin));
+  }
+
+  async runScript(script: Script, ctx: ShellContext): Promise<ShellResult> {
+    const out: Buffer[] = [];
+    let err = '';
+    let status = 0;
+    for (const list of script) {
+      for (let i = 0; i < list.length; i++) {
+        const r = await this.runCommand(list[i]!, ctx);
+        if (r.stdout.length > 0) out.push(r.stdout);
+        err += r.stderr;
+        status = r.exitCode;
+        if (status === 0) continue;
+        // POSIX: -e does not apply to a failure that a following && short-circuits.
+        if (ctx.errexit && i === list.length - 1) return result(status, Buffer.concat(out), err);
+        break;
+      }
+    }
+    return result(status, Buffer.concat(out), err);
+  }
+
+  private async runCommand(cmd: SimpleCommand, ctx: ShellContext): Promise<ShellResult> {
+    for (const a of cmd.assignments) ctx.env.set(a.name, expandWord(a.value, ctx.env));
+    const targets = cmd.redirects.map((w) => resolvePath(expandWord(w, ctx.env), cwd(ctx.user)));
+    // The shell opens (and truncates) redirection targets before the command runs.
+    for (const t of targets) {
+      try {
+        this.fs.write(t, EMPTY, ctx.user, ctx.umask);
+      } catch (e) {
+        if (e instanceof FsError) return result(2, EMPTY, `sh: 1: cannot create ${e.message}\n`);
+        throw e;
+      }
+    }
+    if (cmd.words.length === 0) return result(0);
+    const argv = cmd.words.map((w) => expandWord(w, ctx.env));
+    const r = await this.exec(argv, ctx);
+    const last = targets[targets.length - 1];
+    if (last === undefined) return r;
+    this.fs.write(last, r.stdout, ctx.user, ctx.umask);
+    return result(r.exitCode, EMPTY, r.stderr);
+  }
+
+  private async exec(argv: readonly string[], ctx: ShellContext): Promise<ShellResult> {
+    const [name = '', ...args] = argv;
+    try {
+      switch (name) {
+        case 'true':
+          return result(0);
+        case 'false':
+          return result(1);
+        case 'set':
+          if (args.length === 1 && args[0] === '-e') {
+            ctx.errexit = true;
+            return result(0);
+          }
+          return result(2, EMPTY, `sh: set: only "set -e" is supported\n`);
+        case 'umask':
+          if (args.length === 0) return result(0, ctx.umask.toString(8).padStart(4, '0') + '\n');
+          if (args.length !== 1 || !/^[0-7]{1,4}$/.test(args[0]!)) return result(2, EMPTY, `sh: umask: Illegal mode\n`);
+          ctx.umask = parseInt(args[0]!, 8);
+          return result(0);
+        case 'echo': {
+          const noNewline = args[0] === '-n';
+          const text = (noNewline ? args.slice(1) : args).join(' ');
+          return result(0, noNewline ? text : text + '\n');
+        }
+        case 'cat':
+          if (args.length === 0) return result(0, takeStdin(ctx));
+          return result(0, Buffer.concat(args.map((a) => this.fs.read(resolvePath(a, cwd(ctx.user)), ctx.user))));
+        case 'md5sum':
+          return this.md5sum(args, ctx);
+        case 'mkdir': {
+          const parents = args[0] === '-p';
+          for (const a of parents ? args.slice(1) : args) this.fs.mkdir(resolvePath(a, cwd(ctx.user)), ctx.user, ctx.umask, parents);
+          return result(0);
+        }
+        case 'touch':
+          for (const a of args) this.fs.touch(resolvePath(a, cwd(ctx.user)), ctx.user, ctx.umask);
+          return result(0);
+        case 'chmod': {
+          const [mode, ...files] = args;
+          if (mode === undefined || !/^[0-7]{3,4}$/.test(mode) || files.length === 0) {
+            return result(1, EMPTY, `chmod: only octal modes are supported\n`);
+          }
+          for (const f of files) this.fs.chmod(resolvePath(f, cwd(ctx.user)), parseInt(mode, 8), ctx.user);
+          return result(0);
+        }
+        case 'sudo':
+          if (args.length === 0 || args[0]!.startsWith('-')) return result(1, EMPTY, 'usage: sudo command\n');
+          return await this.exec(args, { ...ctx, user: 'root' });
+        case 'sh':
+        case '/bin/sh':
+          return await this.sh(args, ctx);
+        default: {
+          const ran = this.programs(argv, ctx);
+          if (ran !== null) return await ran;
+          return result(127, EMPTY, `sh: 1: ${name}: not found\n`);
+        }
+      }
+    } catch (e) {
+      if (e instanceof FsError) return result(1, EMPTY, `${name}: ${e.message}\n`);
+      throw e;
+    }
+  }
+
+  private md5sum(args: readonly string[], ctx: ShellContext): ShellResult {
+    let out = '';
+    let err = '';
+    for (const a of args) {
+      try {
+        out += `${this.fs.md5(resolvePath(a, cwd(ctx.user)), ctx.user)}  ${a}\n`;
+      } catch (e) {
+        if (!(e instanceof FsError)) throw e;
+        err += `md5sum: ${e.message}\n`;
+      }
+    }
+    return result(err === '' ? 0 : 1, out, err);
+  }
+
+  private async sh(args: readonly string[], ctx: ShellContext): Promise<ShellResult> {
+    if (args.length < 2 || args[0] !== '-c') return result(2, EMPTY, 'sh: only "sh -c SCRIPT" is supported\n');
+    let script: Script;
+    try {
+      script = parseScript(args[1]!);
+    } catch (e) {
+      if (e instanceof ShellSyntaxError) return result(2, EMPTY, `sh: ${e.message}\n`);
+      throw e;
+    }
+    return this.runScript(script, { user: ctx.user, umask: ctx.umask, errexit: false, env: new Map(), stdin: ctx.stdin });
+  }
+}
+
+export function newContext(user: string, stdin: Buffer): ShellContext {
+  return { user, umask: 0o022, errexit: false, env: new Map(), stdin: { data: stdin } };
+}
+
+export function takeStdin(ctx: ShellContext): Buffer {
+  const data = ctx.stdin.data;
+  ctx.stdin.data = EMPTY;
+  return data;
+}
+
+function cwd(user: string): string {
+  return user === 'root' ? '/root' : `/home/${user}`;
+}

@@ -1,0 +1,20 @@
+import type { EventEngine } from '../engine/event-engine.js';
+
+/**
+ * Step the event engine one instant at a time until `p` settles, then return its result.
+ * For tests of code that waits on the virtual clock; throws if the engine runs dry first.
+ */
+export async function runUntilSettled<T>(engine: EventEngine, p: Promise<T>): Promise<T> {
+  let done = false;
+  void p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await engine.settle();
+  while (!done) {
+    const next = engine.nextTime();
+    if (next === undefined) throw new Error('running until settled: no timer left and the promise is still pending');
+    await engine.run({ horizon: next });
+  }
+  return p;
+}
