@@ -8,6 +8,9 @@ import type { InstanceSet } from '../../core/ports/instance-set.js';
 
 const GiB = 1024 ** 3;
 
+// The SDK warns once per process that its 2027 releases need Node 22; tests run on Node 20.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** Builder for instance types: `instanceType('m5.large', { preemptible: true })`. */
 export function instanceType(name: string, o: Partial<InstanceType> = {}): InstanceType {
   return {

@@ -20,10 +20,19 @@ export class MemoryInstanceSet implements InstanceSet {
   private readonly stored = new Map<string, Stored>();
   private next = 0;
 
-  constructor(private readonly opts: { maxInstances?: number } = {}) {}
+  /** `linger`: destroyed instances stay listed until `reap()`, as a cloud shutting them down. */
+  constructor(private readonly opts: { maxInstances?: number; linger?: boolean } = {}) {}
+
+  private readonly destroyed = new Set<string>();
+
+  /** Forget destroyed instances (with `linger`). */
+  reap(): void {
+    for (const id of this.destroyed) this.stored.delete(id);
+    this.destroyed.clear();
+  }
 
   create(req: CreateRequest): Promise<Instance> {
-    if (this.opts.maxInstances !== undefined && this.stored.size >= this.opts.maxInstances) {
+    if (this.opts.maxInstances !== undefined && this.stored.size - this.destroyed.size >= this.opts.maxInstances) {
       return Promise.reject(new QuotaError(`creating instance: at the quota of ${this.opts.maxInstances} instances`));
     }
     this.next++;
@@ -56,6 +65,8 @@ export class MemoryInstanceSet implements InstanceSet {
 
   private view(s: Stored): Instance {
     const set = this.stored;
+    const destroyed = this.destroyed;
+    const linger = this.opts.linger === true;
     return {
       id: s.id,
       providerType: s.providerType,
@@ -69,7 +80,9 @@ export class MemoryInstanceSet implements InstanceSet {
         return Promise.resolve();
       },
       destroy(): Promise<void> {
-        if (!set.delete(s.id)) return Promise.reject(new NotFoundError(`destroying instance ${s.id}: no such instance`));
+        if (!set.has(s.id) || destroyed.has(s.id)) return Promise.reject(new NotFoundError(`destroying instance ${s.id}: no such instance`));
+        if (linger) destroyed.add(s.id);
+        else set.delete(s.id);
         return Promise.resolve();
       },
       priceHistory: (type: InstanceType): readonly InstancePrice[] => [{ startTime: 0, price: type.price }],
