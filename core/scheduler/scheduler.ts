@@ -27,6 +27,8 @@ export interface SchedulerOptions {
   readonly pool: WorkerPool;
   readonly controller: Pick<ControllerApi, 'last503'>;
   readonly policy: MapperPolicy;
+  /** State to start from instead of initialSchedulerState(config) (tests, what-if runs). */
+  readonly initialState?: SchedulerState;
 }
 
 /** A queue entry with its scheduling status, as the management API lists it. */
@@ -60,7 +62,7 @@ export class Scheduler {
   private passes = 0;
 
   constructor(private readonly opts: SchedulerOptions) {
-    this.state = initialSchedulerState(opts.config);
+    this.state = opts.initialState ?? initialSchedulerState(opts.config);
     this.logger = opts.logger.child({ component: 'scheduler' });
     const m = opts.metrics;
     this.g = {
@@ -99,6 +101,11 @@ export class Scheduler {
 
   get status(): SchedulerLifecycle {
     return this.lifecycle;
+  }
+
+  /** The state the next pass starts from. */
+  get schedulerState(): SchedulerState {
+    return this.state;
   }
 
   /** Passes run so far. */
