@@ -59,11 +59,11 @@ describe('loadConfigFile', () => {
     const f = join(dir, 'bad-syntax.yml');
     await writeFile(f, 'Clusters:\n  zzzzz:\n    Containers: [unclosed\n');
     const e = await fileError(loadConfigFile(f));
-    expect(e.message).toMatch(/bad-syntax\.yml: line \d+, column \d+: invalid YAML: /);
+    expect(e.message).toMatch(/bad-syntax\.yml: line 4, column 1: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a \]$/);
   });
 
   it('rejects duplicate keys', () => {
-    expect(() => parseConfigText('Clusters:\n  zzzzz: {}\n  zzzzz: {}\n', 'dup.yml')).toThrow(/dup\.yml: line 3, column 3: invalid YAML: Map keys must be unique/);
+    expect(() => parseConfigText('Clusters:\n  zzzzz: {}\n  zzzzz: {}\n', 'dup.yml')).toThrow(/dup\.yml: line 3, column 3: invalid YAML: Map keys must be unique$/);
   });
 
   it('names line and column for a JSON syntax error', () => {

@@ -58,7 +58,8 @@ function parseYamlText(text: string, file: string): unknown {
   if (err !== undefined) {
     const pos = err.linePos?.[0];
     const where = pos !== undefined ? `line ${pos.line}, column ${pos.col}: ` : '';
-    throw new ConfigFileError(file, '', `${where}invalid YAML: ${err.message.split('\n')[0] ?? ''}`);
+    const reason = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    throw new ConfigFileError(file, '', `${where}invalid YAML: ${reason}`);
   }
   return doc.toJS({ maxAliasCount: 1000 }) as unknown;
 }
