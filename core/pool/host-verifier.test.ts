@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { EventEngine } from '../../sim/engine/event-engine.js';
+import { virtualClock } from '../../test/fakes/pool-harness.js';
+
 import { FakeCloud } from '../../test/fakes/pool-fake-cloud.js';
 import { FakeShell } from '../../test/fakes/pool-fake-executor.js';
 import { HostKeyError } from '../ports/errors.js';
@@ -8,7 +9,7 @@ import { HostVerifier } from './host-verifier.js';
 const SECRET = 'a'.repeat(40);
 
 async function setup(secretOnVm: string, tagSecret: string) {
-  const engine = new EventEngine();
+  const engine = virtualClock();
   const cloud = new FakeCloud(engine, { remoteUser: 'admin' });
   const vm = cloud.addVm('t', {}, { secret: secretOnVm });
   const inst = (await cloud.instances(null))[0]!;

@@ -2,9 +2,9 @@ import { describe, it, expect } from 'vitest';
 import { CommandError } from '../ports/errors.js';
 import type { ExecOptions, ExecResult, Executor } from '../ports/executor.js';
 import { nullLogger } from '../ports/logger.js';
-import { EventEngine } from '../../sim/engine/event-engine.js';
+
 import { FakeCloud, md5hex } from '../../test/fakes/pool-fake-cloud.js';
-import { clusterConfig, instanceType, RUNNER_BINARY, containerUuid } from '../../test/fakes/pool-harness.js';
+import { clusterConfig, instanceType, RUNNER_BINARY, containerUuid, virtualClock } from '../../test/fakes/pool-harness.js';
 import { HostVerifier } from './host-verifier.js';
 import type { WorkerState } from './pool-api.js';
 import { RemoteRunner } from './runner.js';
@@ -70,7 +70,7 @@ const ROWS: Row[] = [
 ];
 
 async function trial(row: Row): Promise<{ w: Worker; exec: StubExecutor; destroyed: string[] }> {
-  const engine = new EventEngine({ startMs: 10_000_000 });
+  const engine = virtualClock(10_000_000);
   const t = instanceType('type1');
   const config = clusterConfig([t], { TimeoutBooting: 60_000, TimeoutProbe: 1_000, BootProbeCommand: 'bootprobe' });
   const md5 = md5hex(RUNNER_BINARY);

@@ -1,11 +1,12 @@
 import { describe, it, expect } from 'vitest';
+import { virtualClock } from '../../test/fakes/pool-harness.js';
 import { RateLimitError } from '../ports/errors.js';
-import { EventEngine } from '../../sim/engine/event-engine.js';
+
 import { Throttle } from './throttle.js';
 
 describe('throttle', () => {
   it('TestRateLimitError: error until the deadline, then cleared, with a notify after expiry', async () => {
-    const engine = new EventEngine({ startMs: 5_000 });
+    const engine = virtualClock(5_000);
     let notified = 0;
     const t = new Throttle(engine, () => notified++);
     expect(t.error()).toBeNull();

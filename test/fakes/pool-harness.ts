@@ -222,3 +222,8 @@ export class RecordingMetrics {
     };
   }
 }
+
+/** The simulator's event engine as a virtual clock for core tests (core/ may not import sim/ itself). */
+export function virtualClock(startMs = 0): EventEngine {
+  return new EventEngine({ startMs });
+}
