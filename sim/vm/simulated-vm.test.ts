@@ -5,7 +5,7 @@ import { SeededRng } from '../../core/domain/seeded-rng.js';
 import { EventEngine } from '../engine/event-engine.js';
 import { RecordingCrunchRunWorld, type ContainerPlan } from './crunch-run-world.js';
 import { SimulatedVm, VmUnreachableError, type VmBehavior, type VmHooks } from './simulated-vm.js';
-import { runUntilSettled } from './vm-test-kit.js';
+import { advance, runUntilSettled } from './vm-test-kit.js';
 import type { CrunchRunBehavior } from './crunch-run-model.js';
 
 const UUID = 'zzzzz-dz642-abcdefghijklmno';
@@ -62,8 +62,8 @@ function setup(s: Setup = {}) {
     const r = await runUntilSettled(engine, vm.run(cmd, Buffer.isBuffer(stdin) ? stdin : Buffer.from(stdin)));
     return { exitCode: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   };
-  const advance = (ms: number) => engine.run({ horizon: engine.now() + ms });
-  return { engine, world, vm, run, advance, events };
+  const advanceBy = (ms: number) => advance(engine, ms);
+  return { engine, world, vm, run, advance: advanceBy, events };
 }
 
 async function booted(s: Setup = {}) {

@@ -18,3 +18,11 @@ export async function runUntilSettled<T>(engine: EventEngine, p: Promise<T>): Pr
   }
   return p;
 }
+
+/** Move the virtual clock forward by `ms`, firing every timer due meanwhile. */
+export async function advance(engine: EventEngine, ms: number): Promise<void> {
+  const until = engine.now() + ms;
+  // A timer at the target instant, so the clock gets there even when nothing else is due.
+  engine.setTimer(ms, () => {});
+  await engine.run({ horizon: until });
+}
