@@ -4,15 +4,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
+
+const { utils } = ssh2;
 import { afterAll, describe, expect, it } from 'vitest';
+import { generateEd25519KeyPair } from '../../sim/ssh/host-keys.js';
 import { authorizedKeyLine, keyFingerprint, keyTypeOf, parseDispatchPrivateKey } from './keys.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vmdispatch-keys-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('parseDispatchPrivateKey', () => {
-  const ed = utils.generateKeyPairSync('ed25519');
+  const ed = generateEd25519KeyPair();
 
   it('takes an inline OpenSSH key and derives its authorized_keys line', () => {
     const k = parseDispatchPrivateKey(ed.private);
@@ -67,7 +70,7 @@ describe('parseDispatchPrivateKey', () => {
 
 describe('key helpers', () => {
   it('fingerprints like ssh-keygen -l', () => {
-    const pair = utils.generateKeyPairSync('ed25519');
+    const pair = generateEd25519KeyPair();
     const file = join(dir, 'fp.pub');
     writeFileSync(file, pair.public + '\n');
     const keygen = execFileSync('ssh-keygen', ['-l', '-f', file]).toString().split(' ')[1];

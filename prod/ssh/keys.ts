@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { utils, type ParsedKey } from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
+
+// ssh2 is CommonJS: Node's ESM loader gives its exports on the default import only.
+const { utils } = ssh2;
 
 /** The dispatcher's SSH identity, parsed from `Containers.DispatchPrivateKey`. */
 export interface DispatchKey {

@@ -1,7 +1,11 @@
 import { Socket } from 'node:net';
-import { Client, type ClientChannel, type ParsedKey } from 'ssh2';
+import ssh2, { type ClientChannel, type ParsedKey } from 'ssh2';
 import type { Clock } from '../../core/ports/clock.js';
 import { TransientError, describeError } from '../../core/ports/errors.js';
+
+// ssh2 is CommonJS: Node's ESM loader gives its exports on the default import only.
+const { Client } = ssh2;
+type Client = InstanceType<typeof Client>;
 
 export interface DialOptions {
   readonly host: string;

@@ -1,15 +1,11 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import {
-  Server as Ssh2Server,
-  utils,
-  type AuthContext,
-  type Connection,
-  type ParsedKey,
-  type ServerChannel,
-} from 'ssh2';
+import ssh2, { type AuthContext, type Connection, type ParsedKey, type ServerChannel } from 'ssh2';
 import { nullLogger, type Logger } from '../../core/ports/logger.js';
 import { describeError } from '../../core/ports/errors.js';
 import type { CommandHandler } from '../vm/command-handler.js';
+
+// ssh2 is CommonJS: Node's ESM loader gives its exports on the default import only.
+const { Server: Ssh2Server } = ssh2;
 
 export interface VmSshServerOptions {
   /** The VM's host key: a private key (OpenSSH or PEM text), or parsed. */
@@ -58,7 +54,7 @@ export async function startVmSshServer(opts: VmSshServerOptions): Promise<VmSshS
   const log = opts.logger ?? nullLogger;
   const allowed = opts.authorizedKeys.map((k) => k.getPublicSSH());
   const hostKey = typeof opts.hostKey === 'string' || Buffer.isBuffer(opts.hostKey) ? opts.hostKey : opts.hostKey.getPrivatePEM();
-  let ssh: Ssh2Server;
+  let ssh: InstanceType<typeof Ssh2Server>;
   try {
     ssh = new Ssh2Server({ hostKeys: [hostKey] }, (client) => serveClient(client, opts, allowed, log));
   } catch (e) {
@@ -166,12 +162,4 @@ function serveExec(stream: ServerChannel, command: string, handler: CommandHandl
       },
     );
   });
-}
-
-/**
- * A fresh ed25519 key pair in OpenSSH format (private, and public as an authorized_keys
- * line). About a tenth of a millisecond, so one per simulated VM is affordable.
- */
-export function generateHostKey(): { readonly private: string; readonly public: string } {
-  return utils.generateKeyPairSync('ed25519');
 }
