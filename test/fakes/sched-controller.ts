@@ -25,13 +25,20 @@ const ALLOWED: Record<ContainerState, readonly ContainerState[]> = {
 export class FakeController implements ControllerApi {
   readonly db = new Map<string, Container>();
   readonly calls: string[] = [];
+  /** Virtual time of each call in `calls`. */
+  readonly callTimes: number[] = [];
   readonly stateChanges: StateChange[] = [];
   /** uuid → times unlocked (successful calls). */
   readonly unlocks = new Map<string, number>();
   authUuid = 'zzzzz-gj3su-000000000000000';
   maxDispatchAttempts = 10;
-  /** Every call waits this long on `clock` (0 = resolves in a microtask). */
+  /**
+   * Every call waits this long on `clock` before it resolves (0 = a microtask); per-method
+   * values win. The call reads and changes the db when it is made, so a slow response is
+   * stale by the time it arrives, as over a real network.
+   */
   latencyMs = 0;
+  readonly latency: Partial<Record<Method, number>> = {};
   private last503At = 0;
   private readonly failures = new Map<Method, unknown[]>();
 
@@ -63,12 +70,13 @@ export class FakeController implements ControllerApi {
   }
 
   async currentAuthorizationUuid(): Promise<string> {
-    await this.enter('auth', 'auth');
+    this.enter('auth', 'auth');
+    await this.wait('auth');
     return this.authUuid;
   }
 
   async listContainers(params: ListParams): Promise<readonly Container[]> {
-    await this.enter('list', `list ${JSON.stringify(params.filters, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}`);
+    this.enter('list', `list ${JSON.stringify(params.filters, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}`);
     let rows = [...this.db.values()].filter((c) => params.filters.every((f) => matches(c, f)));
     const order = params.order ?? ['uuid'];
     rows.sort((a, b) => {
@@ -77,25 +85,37 @@ export class FakeController implements ControllerApi {
     });
     rows = rows.slice(params.offset ?? 0);
     if (params.limit !== undefined) rows = rows.slice(0, params.limit);
-    return rows.map((c) => strip(c));
+    const out = rows.map((c) => strip(c));
+    await this.wait('list');
+    return out;
   }
 
   async getContainer(uuid: string, select?: readonly string[]): Promise<Container> {
-    await this.enter('get', `get ${uuid}`);
+    this.enter('get', `get ${uuid}`);
     const c = this.mustGet(uuid);
-    return select?.includes('mounts') === true ? { ...c } : strip(c);
+    const out = select?.includes('mounts') === true ? { ...c } : strip(c);
+    await this.wait('get');
+    return out;
   }
 
   async lock(uuid: string): Promise<Container> {
-    await this.enter('lock', `lock ${uuid}`);
+    this.enter('lock', `lock ${uuid}`);
     const c = this.mustGet(uuid);
     if (c.state !== 'Queued') throw new ControllerError(`locking ${uuid}: cannot lock when ${c.state}`, 422);
     if (c.priority <= 0n) throw new ControllerError(`locking ${uuid}: cannot lock when priority<=0`, 422);
-    return this.change(uuid, { state: 'Locked', lockedByUuid: this.authUuid, lockCount: (c.lockCount ?? 0) + 1 });
+    const out = this.change(uuid, { state: 'Locked', lockedByUuid: this.authUuid, lockCount: (c.lockCount ?? 0) + 1 });
+    await this.wait('lock');
+    return out;
   }
 
   async unlock(uuid: string): Promise<Container> {
-    await this.enter('unlock', `unlock ${uuid}`);
+    this.enter('unlock', `unlock ${uuid}`);
+    const out = this.doUnlock(uuid);
+    await this.wait('unlock');
+    return out;
+  }
+
+  private doUnlock(uuid: string): Container {
     const c = this.mustGet(uuid);
     if (c.state !== 'Locked') throw new ControllerError(`unlocking ${uuid}: cannot unlock when ${c.state}`, 422);
     if (c.lockedByUuid !== this.authUuid) throw new ControllerError(`unlocking ${uuid}: locked by a different token`, 403);
@@ -111,7 +131,13 @@ export class FakeController implements ControllerApi {
   }
 
   async update(uuid: string, patch: ContainerPatch): Promise<Container> {
-    await this.enter('update', `update ${uuid} ${JSON.stringify(patch)}`);
+    this.enter('update', `update ${uuid} ${JSON.stringify(patch)}`);
+    const out = this.doUpdate(uuid, patch);
+    await this.wait('update');
+    return out;
+  }
+
+  private doUpdate(uuid: string, patch: ContainerPatch): Container {
     const c = this.mustGet(uuid);
     const next: Partial<Container> = {};
     if (patch.runtimeStatus !== undefined) Object.assign(next, { runtimeStatus: { ...c.runtimeStatus, ...patch.runtimeStatus } });
@@ -133,12 +159,18 @@ export class FakeController implements ControllerApi {
     return strip(n);
   }
 
-  private async enter(method: Method, call: string): Promise<void> {
+  /** Log the call; throw the injected failure, if any (callers are async: it rejects). */
+  private enter(method: Method, call: string): void {
     this.calls.push(call);
-    if (this.latencyMs > 0 && this.clock !== undefined) await this.clock.sleep(this.latencyMs);
-    else await Promise.resolve();
+    this.callTimes.push(this.clock?.now() ?? 0);
     const l = this.failures.get(method);
     if (l !== undefined && l.length > 0) throw l.shift();
+  }
+
+  private async wait(method: Method): Promise<void> {
+    const ms = this.latency[method] ?? this.latencyMs;
+    if (ms > 0 && this.clock !== undefined) await this.clock.sleep(ms);
+    else await Promise.resolve();
   }
 
   private mustGet(uuid: string): Container {

@@ -113,3 +113,6 @@ export class SchedHarness {
     return this.scheduler.container(uuid)?.schedulingStatus;
   }
 }
+
+/** The virtual clock, for core/ tests (core/ files may not import sim/ directly). */
+export { EventEngine };
