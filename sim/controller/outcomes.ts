@@ -11,6 +11,8 @@ export interface RequestOutcome {
   readonly containers: number;
   /** Replacement containers made for it. */
   readonly retried: number;
+  /** Its container_count_max. */
+  readonly containerCountMax: number;
   readonly lastUuid: string;
 }
 
@@ -54,7 +56,7 @@ export function summarizeOutcomes(requests: Iterable<Req>): { counts: OutcomeCou
     const last = req.containers[req.containers.length - 1]!;
     const outcome = outcomeOf(last);
     const retried = req.containers.length - 1;
-    out.push({ requestId: req.spec.id, outcome, containers: req.containers.length, retried, lastUuid: last.uuid });
+    out.push({ requestId: req.spec.id, outcome, containers: req.containers.length, retried, containerCountMax: req.containerCountMax, lastUuid: last.uuid });
     c.total++;
     c[outcome]++;
     c.retried += retried;
