@@ -177,7 +177,11 @@ export function harness(types: readonly InstanceType[], cloudVMs: Partial<CloudV
 
 /** Run the virtual clock for `ms`. */
 export async function advance(engine: EventEngine, ms: number): Promise<void> {
-  await engine.run({ horizon: engine.now() + ms });
+  const until = engine.now() + ms;
+  // A marker timer, so the clock reaches `until` even when nothing else is due.
+  const marker = engine.setTimer(ms, () => {});
+  await engine.run({ horizon: until });
+  marker.cancel();
 }
 
 export const silentLogger = nullLogger;
