@@ -41,7 +41,8 @@ export function readWorkload(v: Raw, path = 'workload'): WorkloadEntry[] {
 }
 
 export function readEntry(v: Raw, path: string): WorkloadEntry {
-  const kindRaw = readMap(v, path, ['kind', ...new Set(Object.values(KEYS).flat())]).kind;
+  // The kind decides which keys are allowed, so read it before checking the others.
+  const kindRaw = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, Raw>).kind : readMap(v, path, []).kind;
   if (typeof kindRaw !== 'string' || !(WORKLOAD_KINDS as readonly string[]).includes(kindRaw)) {
     throw new ScenarioError(join(path, 'kind'), `expected one of ${WORKLOAD_KINDS.join(', ')}, got ${describe(kindRaw)}`);
   }
