@@ -40,6 +40,8 @@ export class FakePool implements WorkerPool {
   readonly kills: string[] = [];
   readonly shutdowns: string[] = [];
   readonly forgotten: string[] = [];
+  /** Earlier attempts still alive but not in `running` (killContainer returns true once). */
+  readonly lingering = new Set<string>();
   private readonly subscribers = new Set<() => void>();
   private nextId = 1;
 
@@ -139,6 +141,7 @@ export class FakePool implements WorkerPool {
     this.kills.push(uuid);
     const t = this.running.get(uuid);
     this.running.delete(uuid);
+    if (this.lingering.delete(uuid)) return true;
     for (const w of this.workers) w.running = w.running.filter((u) => u !== uuid);
     return t === 0;
   }
