@@ -50,7 +50,7 @@ export class SimulatedCloud implements InstanceSet {
   readonly ledger = new CloudLedger();
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private behavior: CloudBehavior;
+  private readonly behavior: CloudBehavior;
   private readonly remoteUser: string;
   private readonly startMs: number;
   private readonly rng: { ids: Rng; boot: Rng; createFail: Rng; destroyFail: Rng; broken: Rng; die: Rng; spot: Rng; faults: Rng; vm: Rng };
@@ -61,6 +61,7 @@ export class SimulatedCloud implements InstanceSet {
   private readonly onDemandPrice = new Map<string, number>();
   private readonly touches: ForeignTouch[] = [];
   private readonly groupVcpus = new Map<string, number>();
+  private readonly quotaGroupCache = new Map<string, string>();
   private nextAddress = 1;
   private outageUntil = -Infinity;
   private quota: QuotaSpec;
@@ -126,7 +127,13 @@ export class SimulatedCloud implements InstanceSet {
   }
 
   instanceQuotaGroup(type: InstanceType): string {
-    return ec2QuotaGroup(type.providerType, type.preemptible, this.behavior.quotaGroups);
+    const key = type.preemptible ? `${type.providerType}\0spot` : type.providerType;
+    let g = this.quotaGroupCache.get(key);
+    if (g === undefined) {
+      g = ec2QuotaGroup(type.providerType, type.preemptible, this.behavior.quotaGroups);
+      this.quotaGroupCache.set(key, g);
+    }
+    return g;
   }
 
   /** Nothing to release: the simulated account and its VMs live on without the dispatcher. */
@@ -251,7 +258,7 @@ export class SimulatedCloud implements InstanceSet {
       publicKey: req.publicKey,
       remoteUser: this.remoteUser,
       broken,
-      rng: this.rng.vm.fork(id),
+      rng: new LazyRng(() => this.rng.vm.fork(id)),
       hooks: foreign
         ? { ready() {}, busyChanged() {}, containerStarted() {} }
         : {
@@ -360,6 +367,32 @@ export class SimulatedCloud implements InstanceSet {
       [pool[i], pool[j]] = [pool[j]!, pool[i]!];
     }
     return pool.slice(0, Math.max(0, Math.min(count, pool.length)));
+  }
+}
+
+/**
+ * An Rng stream made on first use: most VMs never draw a number, and seeding a
+ * generator per instance is a measurable share of a create.
+ */
+class LazyRng implements Rng {
+  private rng: Rng | null = null;
+
+  constructor(private readonly make: () => Rng) {}
+
+  next(): number {
+    return this.get().next();
+  }
+
+  int(lo: number, hi: number): number {
+    return this.get().int(lo, hi);
+  }
+
+  fork(name: string): Rng {
+    return new LazyRng(() => this.get().fork(name));
+  }
+
+  private get(): Rng {
+    return (this.rng ??= this.make());
   }
 }
 

@@ -72,6 +72,9 @@ export interface SimulatedVmOptions extends VmSpec {
 
 export type VmState = 'booting' | 'up' | 'halted';
 
+const EMPTY = Buffer.alloc(0);
+const CRUNCH_RUN_BINARY = Buffer.from('simulated crunch-run\n');
+
 /** Hooks that ignore everything: for a VM outside any ledger (tests). */
 export const NO_HOOKS: VmHooks = { ready() {}, busyChanged() {}, containerStarted() {} };
 
@@ -107,7 +110,7 @@ export class SimulatedVm implements CommandHandler {
     this.logger = opts.logger ?? nullLogger;
     this.fs = new VmFilesystem(opts.remoteUser);
     if (!this.behavior.crunchRunMissing) {
-      this.fs.write('/usr/bin/crunch-run', Buffer.from('simulated crunch-run\n'), 'root', 0o022);
+      this.fs.write('/usr/bin/crunch-run', CRUNCH_RUN_BINARY, 'root', 0o022);
       this.fs.chmod('/usr/bin/crunch-run', 0o755, 'root');
     }
     this.shell = new VmShell(this.fs, (argv, ctx) => this.program(argv, ctx));
@@ -175,7 +178,7 @@ export class SimulatedVm implements CommandHandler {
       this.execute(command, stdin).then(
         (r) => {
           if (!this.inflight.delete(reject)) return;
-          resolve({ exitCode: r.exitCode, stdout: r.stdout, stderr: Buffer.from(r.stderr) });
+          resolve({ exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr === '' ? EMPTY : Buffer.from(r.stderr) });
         },
         (e: unknown) => {
           if (this.inflight.delete(reject)) reject(e instanceof Error ? e : new Error(String(e)));
@@ -206,7 +209,7 @@ export class SimulatedVm implements CommandHandler {
       lines = script.split('\n');
     }
     for (const line of lines) {
-      const r = await this.shell.run(line, 'root', Buffer.alloc(0));
+      const r = await this.shell.run(line, 'root', EMPTY);
       if (r.exitCode !== 0) this.logger.warn('init command failed', { instanceId: this.instanceId, exitCode: r.exitCode, stderr: r.stderr });
     }
   }
@@ -235,7 +238,7 @@ export class SimulatedVm implements CommandHandler {
       return { exitCode: 1, stdout: '', stderr: 'open /var/lock/crunch-run-all.lock: permission denied\n' };
     }
     if (flags.has('list')) {
-      const out = this.crunchRun.list(flags.has('stdin-prices'), flags.has('stdin-prices') ? takeStdin(ctx) : Buffer.alloc(0));
+      const out = this.crunchRun.list(flags.has('stdin-prices'), flags.has('stdin-prices') ? takeStdin(ctx) : EMPTY);
       if (out.exitCode === 0 && !this.readyReported && !this.opts.broken) {
         this.readyReported = true;
         this.hooks.ready();

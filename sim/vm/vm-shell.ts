@@ -26,7 +26,22 @@ export type ProgramRunner = (argv: readonly string[], ctx: ShellContext) => Prom
 const EMPTY = Buffer.alloc(0);
 
 export function result(exitCode: number, stdout: string | Buffer = EMPTY, stderr = ''): ShellResult {
-  return { exitCode, stdout: typeof stdout === 'string' ? Buffer.from(stdout) : stdout, stderr };
+  return { exitCode, stdout: typeof stdout !== 'string' ? stdout : stdout === '' ? EMPTY : Buffer.from(stdout), stderr };
+}
+
+// Probes send the same few command strings over and over: parse each once. Scripts are
+// immutable, so sharing them is safe; the cap keeps odd workloads from growing it forever.
+const parsed = new Map<string, Script>();
+const PARSE_CACHE_MAX = 4096;
+
+function parseCached(src: string): Script {
+  let s = parsed.get(src);
+  if (s === undefined) {
+    s = parseScript(src);
+    if (parsed.size >= PARSE_CACHE_MAX) parsed.clear();
+    parsed.set(src, s);
+  }
+  return s;
 }
 
 /**
@@ -44,7 +59,7 @@ export class VmShell {
   async run(src: string, user: string, stdin: Buffer): Promise<ShellResult> {
     let script: Script;
     try {
-      script = parseScript(src);
+      script = parseCached(src);
     } catch (e) {
       if (e instanceof ShellSyntaxError) return result(2, EMPTY, `sh: ${e.message}\n`);
       throw e;
@@ -64,11 +79,11 @@ export class VmShell {
         status = r.exitCode;
         if (status === 0) continue;
         // POSIX: -e does not apply to a failure that a following && short-circuits.
-        if (ctx.errexit && i === list.length - 1) return result(status, Buffer.concat(out), err);
+        if (ctx.errexit && i === list.length - 1) return result(status, joinChunks(out), err);
         break;
       }
     }
-    return result(status, Buffer.concat(out), err);
+    return result(status, joinChunks(out), err);
   }
 
   private async runCommand(cmd: SimpleCommand, ctx: ShellContext): Promise<ShellResult> {
@@ -180,6 +195,11 @@ export class VmShell {
     }
     return this.runScript(script, { user: ctx.user, umask: ctx.umask, errexit: false, env: new Map(), stdin: ctx.stdin });
   }
+}
+
+function joinChunks(chunks: Buffer[]): Buffer {
+  if (chunks.length === 0) return EMPTY;
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 export function newContext(user: string, stdin: Buffer): ShellContext {
