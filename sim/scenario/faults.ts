@@ -1,5 +1,5 @@
 import { ScenarioError } from './scenario-error.js';
-import { join, readDuration, readList, readMap, readNumber, readString, type Raw } from './fields.js';
+import { join, readDuration, readList, readMap, readNumber, readOpenMap, readString, type Raw } from './fields.js';
 
 /** A fault injected at a simulated time (ms from the start). */
 export type Fault =
@@ -74,7 +74,7 @@ function parseFault(raw: Raw, path: string): Fault {
 }
 
 export function parseVcpuQuota(raw: Raw, path: string): Record<string, number> {
-  const m = readMap(raw, path, Object.keys((raw ?? {}) as object));
+  const m = readOpenMap(raw, path);
   const out: Record<string, number> = {};
   for (const [group, n] of Object.entries(m)) {
     out[group] = readNumber(n, join(path, group), { min: 0, integer: true });

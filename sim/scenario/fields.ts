@@ -34,6 +34,14 @@ export function readMap(v: Raw, path: string, allowed: readonly string[]): Recor
   return m;
 }
 
+/** A map whose keys are data (quota groups, prefixes): any key is allowed. */
+export function readOpenMap(v: Raw, path: string): Record<string, Raw> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new ScenarioError(path, `expected a map, got ${describe(v)}`);
+  }
+  return v as Record<string, Raw>;
+}
+
 export function readList(v: Raw, path: string): Raw[] {
   if (!Array.isArray(v)) throw new ScenarioError(path, `expected a list, got ${describe(v)}`);
   return v as Raw[];
@@ -58,12 +66,18 @@ export function readFraction(v: Raw, path: string): number {
   return readNumber(v, path, { min: 0, max: 1 });
 }
 
-/** A non-negative duration like `90s`, `1h30m` (milliseconds). */
+const DAY_MS = 86_400_000;
+
+/**
+ * A non-negative duration like `90s`, `1h30m` (milliseconds). Scenario files also take a
+ * leading whole or decimal number of days (`30d`, `1d12h`), which Arvados' config does not.
+ */
 export function readDuration(v: Raw, path: string): number {
   let ms: number;
   try {
     if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`got ${describe(v)}`);
-    ms = parseDuration(v);
+    const days = typeof v === 'string' ? /^(\d+(?:\.\d+)?)d(.*)$/.exec(v) : null;
+    ms = days === null ? parseDuration(v) : Number(days[1]) * DAY_MS + (days[2] === '' ? 0 : parseDuration(days[2]!));
   } catch (e) {
     throw new ScenarioError(path, `expected a duration like 90s or 1h30m: ${(e as Error).message}`);
   }
