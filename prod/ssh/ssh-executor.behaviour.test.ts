@@ -103,6 +103,23 @@ describe('SshExecutor host keys', () => {
 });
 
 describe('SshExecutor connection failures', () => {
+  it('reports a VM that cannot answer as a connection failure, even mid host-key check', async () => {
+    const { server: s, handler } = await server(generateTestKeyPair());
+    const target = new MutableTarget(s.address);
+    const ex = executor(target);
+    handler.unreachable = true;
+    // First connection: the secret check itself loses the link; that is no refusal.
+    const e1 = await ex.execute('echo x').catch((e: unknown) => e);
+    expect(e1).toBeInstanceOf(TransientError);
+    expect(e1).not.toBeInstanceOf(HostKeyError);
+    handler.unreachable = false;
+    await ex.execute('echo x');
+    handler.unreachable = true;
+    expect(await ex.execute('echo y').catch((e: unknown) => e)).toBeInstanceOf(TransientError);
+    handler.unreachable = false;
+    expect((await ex.execute('echo z')).stdout.toString()).toBe('z\n');
+  });
+
   it('backs off exponentially between failed attempts and resets after a success', async () => {
     const { server: s } = await server(generateTestKeyPair());
     const target = new MutableTarget(await deadLoopbackAddress());

@@ -31,7 +31,10 @@ export interface SshExecutorOptions {
   readonly dialTimeoutMs?: number;
   /** Per command (connection set-up and host-key check included) unless ExecOptions says otherwise. Default 5 min. */
   readonly commandTimeoutMs?: number;
-  /** Between failed connection attempts. Default 1 s doubling to 30 s. */
+  /**
+   * Between failed connection attempts. Default 1 s doubling to 30 s. `{initialMs: 0}`
+   * disables it (the simulator's ssh transport: a held virtual clock cannot sleep).
+   */
   readonly backoff?: BackoffOptions;
   /** Channels open at once per connection (OpenSSH's MaxSessions defaults to 10). */
   readonly maxSessionsPerConnection?: number;
@@ -189,10 +192,8 @@ export class SshExecutor implements Executor {
     const raw = this.target.address();
     if (raw === '') throw new NoAddressError(`connecting to ${this.describeTarget()}: the instance has no address yet`);
     const hp = parseTargetAddress(raw, this.defaultPort);
-    if (this.failures > 0) {
-      const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** (this.failures - 1));
-      await this.clock.sleep(delay);
-    }
+    const delay = this.failures > 0 ? Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** (this.failures - 1)) : 0;
+    if (delay > 0) await this.clock.sleep(delay);
     let conn: SshConnection;
     try {
       conn = await SshConnection.dial({
@@ -250,6 +251,10 @@ export class SshExecutor implements Executor {
     try {
       await this.target.verifyHostKey(key, run);
     } catch (e) {
+      // Losing the link mid-check says nothing about the key: try again later.
+      if (!conn.isOpen) {
+        throw new TransientError(`verifying the host key of ${conn.address}: connection dropped: ${describeError(e)}`, { cause: e });
+      }
       this.log.warn('host key refused', { ...fields, error: describeError(e) });
       if (e instanceof HostKeyError) throw e;
       throw new HostKeyError(`verifying the host key of ${conn.address}: ${describeError(e)}`, { cause: e });

@@ -44,7 +44,7 @@ export interface VmSshServer {
  * Start an SSH server for one simulated VM. It accepts public-key authentication with
  * `authorizedKeys` only, and answers each `exec` request by reading the channel's input to
  * EOF, calling `handler.run(command, stdin)` and sending back stdout, stderr and the exit
- * status. `env` requests are accepted and ignored; shells, ptys, subsystems and forwarding
+ * status. When `run` rejects (the VM cannot answer) the whole connection is dropped. `env` requests are accepted and ignored; shells, ptys, subsystems and forwarding
  * are refused.
  *
  * Rejects with "starting the SSH server ...: cause" when the key is unusable or the port
@@ -131,13 +131,13 @@ function serveClient(client: Connection, opts: VmSshServerOptions, allowed: read
       const session = acceptSession();
       session.on('env', (accept) => accept?.());
       session.on('exec', (accept, _reject, info) => {
-        serveExec(accept(), info.command, opts.handler, log);
+        serveExec(accept(), info.command, opts.handler, log, () => client.end());
       });
     });
   });
 }
 
-function serveExec(stream: ServerChannel, command: string, handler: CommandHandler, log: Logger): void {
+function serveExec(stream: ServerChannel, command: string, handler: CommandHandler, log: Logger, drop: () => void): void {
   const input: Buffer[] = [];
   let closed = false;
   stream.on('close', () => {
@@ -154,11 +154,10 @@ function serveExec(stream: ServerChannel, command: string, handler: CommandHandl
         stream.end();
       },
       (e: unknown) => {
-        log.warn('simulated command failed', { command, error: describeError(e) });
-        if (closed) return;
-        stream.stderr.write(`vm-ssh-server: ${describeError(e)}\n`);
-        stream.exit(255);
-        stream.end();
+        // The VM could not answer at all (halted, partitioned): to the client that is a
+        // connection failure, as the direct transport reports it.
+        log.debug('simulated VM did not answer; dropping the connection', { command, error: describeError(e) });
+        drop();
       },
     );
   });

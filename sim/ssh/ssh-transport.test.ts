@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TransientError } from '../../core/ports/errors.js';
+import type { ExecutorTarget } from '../../core/ports/instance-set.js';
+import { ScriptedHandler } from '../../test/fixtures/ssh-scripted-handler.js';
+import { EventEngine } from '../engine/event-engine.js';
+import { SshTransport } from './ssh-transport.js';
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function target(address: () => string): ExecutorTarget {
+  return {
+    address,
+    remoteUser: () => 'root',
+    verifyHostKey: async (_key, run) => {
+      if ((await run('cat /var/run/arvados-instance-secret')).stdout.toString() !== 'secret') throw new Error('bad instance secret');
+    },
+  };
+}
+
+describe('SshTransport on the virtual clock', () => {
+  it('completes each command at the virtual instant it started', async () => {
+    const engine = new EventEngine();
+    const transport = new SshTransport({ clock: engine, hold: () => engine.hold() });
+    cleanups.push(() => transport.close());
+    const handler = new ScriptedHandler('secret');
+    const seen: string[] = [];
+    engine.setTimer(0, () => {
+      void transport.startVm('vm-1', handler).then((server) => {
+        const ex = transport.executorFactory()(target(() => server.address));
+        cleanups.push(() => ex.close());
+        engine.setTimer(1_000, () => {
+          void ex.execute('crunch-run --list').then((r) => seen.push(`${engine.now()} ${r.stdout.toString().trim()}`));
+        });
+      });
+    });
+    engine.setTimer(1_001, () => seen.push(`${engine.now()} next timer`));
+    await engine.run();
+    expect(seen).toEqual(['1000 zzzzz-dz642-000000000000001', '1001 next timer']);
+  });
+
+  it('fails fast, without stalling the clock, once the VM is gone', async () => {
+    const engine = new EventEngine();
+    const transport = new SshTransport({ clock: engine, hold: () => engine.hold(), hostKeys: 'shared' });
+    cleanups.push(() => transport.close());
+    const server = await transport.startVm('vm-1', new ScriptedHandler('secret'));
+    const address = server.address;
+    const ex = transport.executorFactory()(target(() => address));
+    cleanups.push(() => ex.close());
+    const outcomes: unknown[] = [];
+    engine.setTimer(10, () => {
+      void ex.execute('echo up').then((r) => outcomes.push(r.stdout.toString()));
+    });
+    engine.setTimer(20, () => {
+      void transport.stopVm('vm-1');
+    });
+    for (const t of [30, 40]) {
+      engine.setTimer(t, () => {
+        void ex.execute('echo down').catch((e: unknown) => outcomes.push(e instanceof TransientError));
+      });
+    }
+    await engine.run();
+    expect(outcomes).toEqual(['up\n', true, true]);
+  });
+});
