@@ -1,5 +1,6 @@
 import type { Container } from '../domain/container.js';
 import type { InstanceType } from '../domain/instance-type.js';
+import type { InstanceViewJson } from './instance-view.js';
 
 /** Worker states, as the reference names them (lower case here, capitalised in the API). */
 export const WORKER_STATES = ['unknown', 'booting', 'idle', 'running', 'shutdown'] as const;
@@ -77,4 +78,16 @@ export interface WorkerPool {
   start(): void;
   /** Stop background loops; leaves VMs and containers as they are. */
   stop(): void;
+}
+
+/**
+ * The pool as the management API uses it, beyond what the scheduler needs
+ * (core/pool/pool.ts implements it).
+ */
+export interface ManagedWorkerPool extends WorkerPool {
+  /**
+   * Every worker and pending create as `GET /arvados/v1/dispatch/instances` items, with
+   * Arvados' InstanceView JSON field names, sorted by instance id then type name.
+   */
+  view(): InstanceViewJson[];
 }

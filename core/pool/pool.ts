@@ -11,7 +11,7 @@ import type { Rng } from '../ports/rng.js';
 import { type CrunchRunEnv, configData } from './config-data.js';
 import { HostVerifier } from './host-verifier.js';
 import { compareViews, instanceViewJson, unconfiguredType, type InstanceViewJson } from './instance-view.js';
-import { type IdleBehavior, type InstanceView, type PoolSnapshot, type WorkerPool, type WorkerState } from './pool-api.js';
+import { type IdleBehavior, type InstanceView, type ManagedWorkerPool, type PoolSnapshot, type WorkerState } from './pool-api.js';
 import { PoolMetrics } from './pool-metrics.js';
 import { ProbeScheduler } from './probe-scheduler.js';
 import { RemoteCommands } from './remote-commands.js';
@@ -55,7 +55,7 @@ const METRICS_INTERVAL = 1_000;
  * from the cloud listing, probes them, runs containers on them and shuts them down. See
  * docs/worker-pool.md for states, timeouts and where we differ from the reference.
  */
-export class Pool implements WorkerPool, WorkerHost {
+export class Pool implements ManagedWorkerPool, WorkerHost {
   readonly clock: Clock;
   readonly config: ClusterConfig;
   readonly runner: RunnerDeployment | null;
