@@ -8,6 +8,7 @@ import type { Benchmark, BenchRow } from './benchmark.js';
  */
 const MODULES: readonly string[] = [
   './engine.bench.js',
+  './controller.bench.js',
   './ssh.bench.js',
 ];
 

@@ -21,18 +21,28 @@ interface Source {
   readonly items: Iterable<Rec>;
   /** The order the items come in, if it is one the planner can use without sorting. */
   readonly kind: OrderKind | 'none';
+  /** Every item matches the filters, so `skip(n)` may jump over the first n. */
+  readonly skip?: (n: number) => Iterable<Rec>;
 }
 
 function find(filters: readonly Filter[], field: string, op: string): Filter | undefined {
   return filters.find((f) => f[0] === field && f[1] === op);
 }
 
-function positiveFloor(f: Filter | undefined): boolean {
-  if (f === undefined) return false;
+function intValue(f: Filter): bigint | undefined {
   const v = f[2];
-  const n = typeof v === 'bigint' ? v : typeof v === 'number' ? v : typeof v === 'string' && /^-?[0-9]+$/.test(v) ? BigInt(v) : undefined;
-  if (n === undefined) return false;
-  return f[1] === '>' ? n >= 0 : n >= 1;
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  if (typeof v === 'string' && /^-?[0-9]+$/.test(v)) return BigInt(v);
+  return undefined;
+}
+
+/** Whether a priority filter admits only priorities > 0 (`exact`: all of them). */
+function priorityFloor(f: Filter | undefined): 'none' | 'within' | 'exact' {
+  const n = f === undefined ? undefined : intValue(f);
+  if (f === undefined || n === undefined) return 'none';
+  const floor = f[1] === '>' ? n + 1n : n;
+  return floor === 1n ? 'exact' : floor > 1n ? 'within' : 'none';
 }
 
 function* fromIndex(arr: readonly Rec[], start: number): IterableIterator<Rec> {
@@ -65,8 +75,12 @@ function chooseSource(idx: Indexes, filters: readonly Filter[]): Source {
     return { items: li.from(start), kind: 'seq' };
   }
   const state = find(filters, 'state', '=');
-  if (state !== undefined && state[2] === 'Queued' && (positiveFloor(find(filters, 'priority', '>')) || positiveFloor(find(filters, 'priority', '>=')))) {
-    return { items: idx.queued.from(0), kind: 'priority-desc' };
+  const prio = find(filters, 'priority', '>') ?? find(filters, 'priority', '>=');
+  const floor = priorityFloor(prio);
+  if (state !== undefined && state[2] === 'Queued' && floor !== 'none') {
+    // The dispatcher's poll 2 matches the index exactly: offsets need not be walked.
+    const exact = floor === 'exact' && filters.length === 2;
+    return { items: idx.queued.from(0), kind: 'priority-desc', ...(exact ? { skip: (n: number) => idx.queued.from(n) } : {}) };
   }
   if (state !== undefined && typeof state[2] === 'string') {
     return { items: idx.byState.get(state[2] as ContainerState) ?? [], kind: 'none' };
@@ -101,7 +115,12 @@ export function planQuery(idx: Indexes, params: ListParams, maxItems: number): R
     const out: Rec[] = [];
     let skip = offset;
     if (limit === 0) return out;
-    for (const r of src.items) {
+    let items = src.items;
+    if (src.skip !== undefined) {
+      items = src.skip(offset);
+      skip = 0;
+    }
+    for (const r of items) {
       if (!pred(r)) continue;
       if (skip > 0) {
         skip--;

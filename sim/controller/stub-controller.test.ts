@@ -226,6 +226,10 @@ describe('StubController queries', () => {
     expect(queued.map((c) => c.uuid)).toEqual([cs[1]!.uuid, cs[3]!.uuid]);
     const page2 = await stub.listContainers({ filters: [['state', '=', 'Queued'], ['priority', '>', 0n]], order: ['priority desc'], limit: 2, offset: 2 });
     expect(page2.map((c) => c.priority)).toEqual([5n, 1n]);
+    const within = await stub.listContainers({ filters: [['state', '=', 'Queued'], ['priority', '>', 4]], order: ['priority desc'], offset: 1 });
+    expect(within.map((c) => c.priority)).toEqual([9n, 5n]);
+    const extra = await stub.listContainers({ filters: [['state', '=', 'Queued'], ['priority', '>=', 1], ['uuid', '!=', cs[1]!.uuid]], order: ['priority desc'], offset: 1 });
+    expect(extra.map((c) => c.priority)).toEqual([5n, 1n]);
     const mine = await stub.listContainers({ filters: [['locked_by_uuid', '=', stub.dispatcherAuthUuid]], order: ['uuid'], limit: 1000 });
     expect(mine.map((c) => c.uuid)).toEqual([cs[5]!.uuid]);
     const after = await stub.listContainers({ filters: [['locked_by_uuid', '=', stub.dispatcherAuthUuid], ['uuid', '>', cs[5]!.uuid]], order: ['uuid'] });
