@@ -3,7 +3,7 @@ import type { InstanceType } from '../domain/instance-type.js';
 import type { Resources } from '../domain/resources.js';
 import { subtract, typeResources } from '../domain/node-size.js';
 import type { QueueEntry } from '../queue/queue-snapshot.js';
-import { InstanceIndex, isReady, NO_RESOURCES } from './instance-index.js';
+import { compareSlots, InstanceIndex, isReady, NO_RESOURCES } from './instance-index.js';
 import type { MapperInput, MapperPolicy, Plan, PlannedCreate, PlannedStart } from './policy.js';
 import {
   STATUS_PREPARING,
@@ -181,7 +181,8 @@ export function planArvados(input: MapperInput): Plan {
 
   const shutdown: string[] = [];
   if (overquota.length > 0) {
-    for (const s of index.slots) {
+    // In instance order, so the plan does not depend on the snapshot's order.
+    for (const s of [...index.slots].sort(compareSlots)) {
       if (s.uuids.length === 0 && s.id !== '' && (s.state === 'booting' || s.state === 'idle') && s.idleBehavior !== 'hold') {
         shutdown.push(s.id);
       }
