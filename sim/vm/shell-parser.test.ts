@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { shellQuote } from '../../core/domain/shell.js';
 import { expandWord, parseScript, ShellSyntaxError, type Script } from './shell-parser.js';
@@ -18,6 +19,16 @@ describe('parseScript', () => {
     for (const v of ["it's", '', ' spaces ', '$HOME', '"q"', 'a\\b', "''", 'semi;colon && x']) {
       expect(words(parseScript(`echo ${shellQuote(v)}`))).toEqual([[['echo', v]]]);
     }
+  });
+
+  it('round-trips any string through shellQuote (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary' }), { minLength: 1, maxLength: 4 }), (values) => {
+        const script = parseScript(`crunch-run ${values.map(shellQuote).join(' ')}`);
+        expect(words(script)).toEqual([[['crunch-run', ...values]]]);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('keeps assignments and expands variables when asked', () => {
