@@ -36,6 +36,11 @@ describe('pool lifecycle', () => {
     await advance(h.engine, 70_000);
     expect(pool.snapshot().instances).toEqual([]);
     expect(notes).toBeGreaterThan(3);
+    // Host key accepted once, by the secret the create call put in the tag and init script.
+    expect(h.shell.hostKeyChecks).toEqual([{ vm: vm!.id, ok: true }]);
+    const req = h.cloud.calls.create[0]!;
+    expect(req.tags['ArvadosInstanceType']).toBe('type1');
+    expect(req.initCommand).toContain(`echo -n "${req.tags['ArvadosInstanceSecret']}"`);
     const transitions = h.logger.lines.filter((l) => l.msg === 'worker state changed').map((l) => `${String(l.fields['From'])}->${String(l.fields['To'])}:${String(l.fields['Reason'])}`);
     expect(transitions).toEqual([
       'booting->idle:probes succeeded',
@@ -44,5 +49,22 @@ describe('pool lifecycle', () => {
       'idle->shutdown:idle timeout',
     ]);
     pool.stop();
+  });
+
+  it('draws probe jitter from the seeded Rng: same seed, same probe times; another seed, others', async () => {
+    const times = async (seed: string) => {
+      const h = harness([t1], { TimeoutIdle: 3_600_000 }, {}, seed);
+      const pool = h.newPool();
+      pool.start();
+      pool.create(t1);
+      await advance(h.engine, 60_000);
+      pool.stop();
+      return h.shell.log.filter((r) => r.command.endsWith('--list')).map((r) => r.at);
+    };
+    const a = await times('s1');
+    expect(a.length).toBeGreaterThan(3);
+    expect(await times('s1')).toEqual(a);
+    expect(await times('s2')).not.toEqual(a);
+    for (let i = 1; i < a.length; i++) expect(a[i]! - a[i - 1]!).toBeLessThan(10_000 + 10_000 / 23);
   });
 });

@@ -402,6 +402,24 @@ describe('worker pool: sync, safety, timeouts', () => {
     pool.stop();
   });
 
+  it('keeps a VM created while a listing was in flight, though that listing does not show it', async () => {
+    const h = harness([type1], LONG_IDLE, { listLatencyMs: 5_000 });
+    const pool = h.newPool();
+    pool.start();
+    await advance(h.engine, 5_001);
+    await pool.whenLoaded();
+    await advance(h.engine, 60_000); // the second listing is now in flight
+    expect(pool.create(type1)).toBe(true);
+    await advance(h.engine, 1);
+    const id = h.cloud.liveVms()[0]!.id;
+    await advance(h.engine, 5_000);
+    expect(h.cloud.calls.list).toBe(2);
+    expect(viewOf(pool, id)).toBeDefined();
+    await advance(h.engine, 70_000);
+    expect(stateOf(pool, id)).toBe('idle');
+    pool.stop();
+  });
+
   it('retries destroy while the VM is still listed after TimeoutShutdown', async () => {
     const h = harness([type1], { SyncInterval: 30_000 });
     const pool = await started(h);

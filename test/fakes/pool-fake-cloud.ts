@@ -150,15 +150,16 @@ export class FakeCloud implements InstanceSet {
 
   async instances(filter: InstanceTags | null): Promise<readonly Instance[]> {
     this.calls.list++;
-    if (this.opts.listLatencyMs) await this.clock.sleep(this.opts.listLatencyMs);
     const err = this.failures.list.shift();
-    if (err !== undefined) throw err;
+    // The answer reflects the cloud when the request arrived, and travels back for listLatencyMs.
     const out: Instance[] = [];
     for (const vm of this.vms.values()) {
       if (!vm.alive) continue;
       if (filter !== null && !this.opts.ignoreFilter && !Object.entries(filter).every(([k, v]) => vm.tags[k] === v)) continue;
       out.push(new FakeInstance(this, vm));
     }
+    if (this.opts.listLatencyMs) await this.clock.sleep(this.opts.listLatencyMs);
+    if (err !== undefined) throw err;
     return out;
   }
 

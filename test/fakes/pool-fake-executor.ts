@@ -158,6 +158,7 @@ export class FakeExecutor implements Executor {
     if (address === '') throw new NoAddressError('connecting: instance has no address yet');
     const vm = this.shell.cloud.vmByAddress(address);
     if (vm === undefined || !vm.alive) throw new TransientError(`connecting to ${address}: connection refused`);
+    if (this.shell.clock.now() < vm.bootAt) throw new TransientError(`connecting to ${address}: sshd not up yet`);
     if (this.verifiedKey === null || !this.verifiedKey.equals(vm.hostKey)) {
       try {
         await this.target.verifyHostKey(vm.hostKey, (c) => this.shell.run(vm, c, undefined));
