@@ -327,3 +327,29 @@ describe('EventEngine', () => {
     }
   });
 });
+
+describe('EventEngine errors', () => {
+  it('rejects run() with a callback error and can run the rest afterwards', async () => {
+    const engine = new EventEngine();
+    const log: number[] = [];
+    engine.setTimer(1, () => log.push(1));
+    engine.setTimer(2, () => {
+      throw new Error('bug in callback');
+    });
+    engine.setTimer(3, () => log.push(3));
+    await expect(engine.run()).rejects.toThrow('bug in callback');
+    expect(engine.now()).toBe(2);
+    expect(engine.pending()).toBe(1);
+    await expect(engine.run()).resolves.toEqual({ reason: 'idle', events: 1 });
+    expect(log).toEqual([1, 3]);
+  });
+
+  it('does not fire timers set for the current instant when run with a horizon already passed', async () => {
+    const engine = new EventEngine({ startMs: 100 });
+    let fired = false;
+    engine.setTimer(0, () => (fired = true));
+    expect(await engine.run({ horizon: 50 })).toEqual({ reason: 'horizon', events: 0 });
+    expect(fired).toBe(false);
+    expect(engine.now()).toBe(100);
+  });
+});

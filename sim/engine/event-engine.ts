@@ -180,7 +180,8 @@ export class EventEngine implements Clock {
   /**
    * Fire timers in order until none is left ('idle'), the next one is past the horizon
    * ('horizon'; the clock is then moved to the horizon), or `stop()` was called.
-   * Rejects when a timer callback throws (a bug); the engine is then unusable.
+   * Rejects with the error when a timer callback throws (a bug): that timer is consumed, the
+   * rest stay queued, and `run()` may be called again.
    * @throws Error when called while already running.
    */
   run(opts: RunOptions = {}): Promise<RunResult> {
