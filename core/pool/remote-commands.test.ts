@@ -64,3 +64,12 @@ describe('remote commands', () => {
     });
   });
 });
+
+describe('runner deployment', () => {
+  it('names the binary by its md5 under DeployRunnerDirectory and refuses odd directories', async () => {
+    const { runnerDeployment } = await import('./runner-deployment.js');
+    const d = runnerDeployment('/tmp/arvados-crunch-run/', Buffer.from('abc'));
+    expect(d).toMatchObject({ command: '/tmp/arvados-crunch-run/crunch-run~900150983cd24fb0d6963f7d28e17f72', md5: '900150983cd24fb0d6963f7d28e17f72' });
+    for (const bad of ['relative/dir', '/tmp/$(x)', '/tmp/a b', '/']) expect(() => runnerDeployment(bad, Buffer.from('x'))).toThrow(/DeployRunnerDirectory/);
+  });
+});
