@@ -1,3 +1,4 @@
+import type { ParsedKey } from 'ssh2';
 import type { Executor } from '../core/ports/executor.js';
 import type { ExecutorTarget } from '../core/ports/instance-set.js';
 import { SshExecutor } from '../prod/ssh/ssh-executor.js';
@@ -29,9 +30,9 @@ async function commandsPerSecond(vms: number): Promise<BenchRow> {
   const servers: VmSshServer[] = [];
   const executors: Executor[] = [];
   try {
-    let hostKeys: string[] = [];
+    let hostKeys: ParsedKey[] = [];
     const keygenMs = await measure(() => {
-      hostKeys = Array.from({ length: vms }, () => generateEd25519KeyPair().private);
+      hostKeys = Array.from({ length: vms }, () => generateEd25519KeyPair().parsed);
     });
     const listenMs = await measure(async () => {
       for (const hostKey of hostKeys) servers.push(await startVmSshServer({ hostKey, authorizedKeys: [dispatch], handler }));

@@ -54,7 +54,7 @@ export class SshTransport {
     const release = this.hold();
     try {
       const server = await startVmSshServer({
-        hostKey: hostKey.private,
+        hostKey: hostKey.parsed,
         authorizedKeys: [this.dispatchKey.parsed],
         handler,
         logger: this.log,

@@ -53,7 +53,10 @@ export interface VmSshServer {
 export async function startVmSshServer(opts: VmSshServerOptions): Promise<VmSshServer> {
   const log = opts.logger ?? nullLogger;
   const allowed = opts.authorizedKeys.map((k) => k.getPublicSSH());
-  const hostKey = typeof opts.hostKey === 'string' || Buffer.isBuffer(opts.hostKey) ? opts.hostKey : opts.hostKey.getPrivatePEM();
+  // ssh2 parses text keys again; a parsed key is handed over as `{key}`, which it takes as is
+  // (its type declarations do not say so, hence the cast).
+  const hostKey =
+    typeof opts.hostKey === 'string' || Buffer.isBuffer(opts.hostKey) ? opts.hostKey : ({ key: opts.hostKey } as unknown as Buffer);
   let ssh: InstanceType<typeof Ssh2Server>;
   try {
     ssh = new Ssh2Server({ hostKeys: [hostKey] }, (client) => serveClient(client, opts, allowed, log));
