@@ -8,8 +8,10 @@ import type { Benchmark, BenchRow } from './benchmark.js';
  */
 const MODULES: readonly string[] = [
   './engine.bench.js',
+  './workload.bench.js',
   './controller.bench.js',
   './ssh.bench.js',
+  './mapper.bench.js',
 ];
 
 interface FigureStats {
