@@ -16,6 +16,7 @@ type Action =
   | { k: 'probeFail' | 'bootFail'; n: number }
   | { k: 'hang'; what: string; n: number }
   | { k: 'dupStart'; i: number; j: number }
+  | { k: 'restart' }
   | { k: 'vanish' | 'broken' | 'stale' | 'unkillable' | 'kill' | 'drain' | 'killInstance' | 'newHostKey' | 'impostor'; i: number };
 
 const onVm = (k: 'vanish' | 'broken' | 'stale' | 'unkillable' | 'kill' | 'drain' | 'killInstance' | 'newHostKey' | 'impostor') =>
@@ -31,6 +32,7 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   fc.record({ k: fc.constantFrom('probeFail' as const, 'bootFail' as const), n: fc.integer({ min: 1, max: 20 }) }),
   fc.record({ k: fc.constant('hang' as const), what: fc.constantFrom('--list', '--detach', '--kill', 'systemctl', 'md5sum', 'arvados-instance-secret'), n: fc.integer({ min: 1, max: 5 }) }),
   fc.record({ k: fc.constant('dupStart' as const), i: fc.nat(), j: fc.nat() }),
+  fc.record({ k: fc.constant('restart' as const) }),
   onVm('vanish'),
   onVm('broken'),
   onVm('stale'),
@@ -55,9 +57,10 @@ const scenarioArb = fc.record({
  * counts a container done when the pool shows it exited, and queues it again if the pool
  * forgets it without an exit (its VM vanished).
  */
-function scheduler(pool: Pool) {
+function scheduler(initial: Pool) {
   const pending: string[] = [];
   const started = new Set<string>();
+  let pool = initial;
   const tick = () => {
     const snap = pool.snapshot();
     for (const uuid of [...started]) {
@@ -79,13 +82,25 @@ function scheduler(pool: Pool) {
     }
   };
   pool.subscribe(tick);
-  return { submit: (uuid: string) => pending.push(uuid), tick };
+  return {
+    submit: (uuid: string) => pending.push(uuid),
+    tick,
+    /**
+     * After a dispatcher restart, containers we had started are Running at the controller:
+     * the real scheduler never starts those again (it cancels them if no worker has them).
+     */
+    restarted(p: Pool) {
+      pool = p;
+      started.clear();
+      pool.subscribe(tick);
+    },
+  };
 }
 
 describe('worker pool properties', () => {
   it('over random cloud and command outcomes: no VM leaked, no foreign VM touched, no container started twice at once', async () => {
     let run = 0;
-    const stats = { runs: 0, vms: 0, starts: 0, destroys: 0, commands: 0 };
+    const stats = { runs: 0, vms: 0, starts: 0, destroys: 0, commands: 0, restarts: 0 };
     await fc.assert(
       fc.asyncProperty(scenarioArb, async (sc) => {
         run++;
@@ -98,7 +113,7 @@ describe('worker pool properties', () => {
         h.shell.containerRuntimeMs = sc.runtimeMs;
         h.cloud.addVm('A1', { ArvadosInstanceSetID: 'another-dispatcher', ArvadosInstanceType: 'small', ArvadosIdleBehavior: 'run' }, { foreign: true });
         h.cloud.addVm('A1', {}, { foreign: true });
-        const pool = h.newPool({ commandTimeoutMs: 20_000 });
+        let pool = h.newPool({ commandTimeoutMs: 20_000 });
         const sched = scheduler(pool);
         pool.start();
         const ours = () => h.cloud.liveVms().filter((v) => !v.foreign);
@@ -174,6 +189,13 @@ describe('worker pool properties', () => {
               if (uuid !== undefined && w !== undefined) expect(pool.startContainer(w.instanceId, container(uuid))).toBe(false);
               break;
             }
+            case 'restart':
+              pool.stop();
+              pool = h.newPool({ commandTimeoutMs: 20_000 });
+              sched.restarted(pool);
+              pool.start();
+              stats.restarts++;
+              break;
             case 'drain':
               if (vm && pool.snapshot().instances.some((i) => i.instanceId === vm.id)) pool.setIdleBehavior(vm.id, 'drain');
               break;
@@ -206,10 +228,11 @@ describe('worker pool properties', () => {
         expect(h.cloud.liveVms().filter((v) => v.foreign)).toHaveLength(2);
         expect(pool.snapshot().instances.filter((i) => i.instanceId !== '')).toEqual([]);
       }),
-      { numRuns: 80, seed: 20261204 },
+      { numRuns: 150, seed: 20261204 },
     );
     // The runs must exercise the pool, not pass vacuously.
     expect(stats.vms).toBeGreaterThan(stats.runs);
     expect(stats.starts).toBeGreaterThan(stats.runs);
+    expect(stats.restarts).toBeGreaterThan(5);
   }, 120_000);
 });
