@@ -135,7 +135,9 @@ export class InstanceActions {
     const exact: Record<string, string> = {};
     for (const f of fs) {
       if (f.name.startsWith('tag:')) {
-        if (f.values.length === 1) exact[f.name.slice(4)] = f.values[0] as string;
+        // One value without wildcards narrows the cloud's own listing; the rest is matched here.
+        const v = f.values[0];
+        if (f.values.length === 1 && v !== undefined && !/[*?]/.test(v)) exact[f.name.slice(4)] = v;
       } else if (!FILTERS.has(f.name)) {
         throw new Ec2ApiError('InvalidParameterValue', `The filter '${f.name}' is invalid`);
       }
