@@ -46,6 +46,14 @@ export interface StubPatch extends ContainerPatch {
 
 export type TransitionListener = (t: TransitionRecord, container: ContainerSnapshot) => void;
 type FaultOp = 'current' | 'list' | 'get' | 'lock' | 'unlock' | 'update' | 'any';
+const DOING: Readonly<Record<Exclude<FaultOp, 'any'>, string>> = {
+  current: 'getting current token',
+  list: 'listing containers',
+  get: 'getting container',
+  lock: 'locking container',
+  unlock: 'unlocking container',
+  update: 'updating container',
+};
 
 /** 2^50: Rails' priority scale (services/api/db/structure.sql container_priority). */
 const PRIORITY_SCALE = 1n << 50n;
@@ -298,7 +306,7 @@ export class StubController implements ControllerApi {
       }
       if (this.isUnavailable()) {
         this.last503At = this.clock.now();
-        throw new ControllerError(`${op} ${uuid}: 503 Service Unavailable (controller outage)`, 503);
+        throw new ControllerError(`${DOING[op]}${uuid === '' ? '' : ` ${uuid}`}: 503 Service Unavailable (controller outage)`, 503);
       }
       result = fn();
     } catch (e) {
