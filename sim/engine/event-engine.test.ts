@@ -353,3 +353,23 @@ describe('EventEngine errors', () => {
     expect(engine.now()).toBe(100);
   });
 });
+
+describe('EventEngine holds from continuations', () => {
+  it('waits for a hold taken inside an async continuation of a callback', async () => {
+    const engine = new EventEngine();
+    const log: string[] = [];
+    engine.setTimer(5, () => {
+      void (async () => {
+        await Promise.resolve();
+        await Promise.resolve();
+        const release = engine.hold();
+        await new Promise((r) => setTimeout(r, 3)); // real I/O stand-in
+        log.push(`io@${engine.now()}`);
+        release();
+      })();
+    });
+    engine.setTimer(6, () => log.push(`next@${engine.now()}`));
+    await engine.run();
+    expect(log).toEqual(['io@5', 'next@6']);
+  });
+});
