@@ -1,8 +1,14 @@
 import { createHash, createPublicKey } from 'node:crypto';
-import { utils } from 'ssh2';
+import { utils, type ParsedKey } from 'ssh2';
 import { describe, expect, it } from 'vitest';
-import { parseOne } from '../../test/fixtures/ssh-keys.js';
 import { ec2ImportedFingerprint, ec2KeyFingerprints, parseSshPublicKey } from './key-fingerprint.js';
+
+function parseOne(text: string): ParsedKey {
+  const k = utils.parseKey(text);
+  const one = Array.isArray(k) ? k[0] : k;
+  if (one === undefined || one instanceof Error) throw new Error('parsing a test key');
+  return one;
+}
 
 const colon = (b: Buffer) => b.toString('hex').replace(/(..)(?!$)/g, '$1:');
 
