@@ -14,6 +14,11 @@ interface Entry {
 }
 
 const commands: Record<string, Entry> = {
+  policies: {
+    usage: 'policies',
+    summary: 'list the mapper policies (name, then description); arvados is the default',
+    load: async () => (await import('./policies.js')).command,
+  },
   'instance-types': {
     usage: 'instance-types --config CONFIG.yml --container CONTAINER.json [--cluster ID]',
     summary: 'print the eligible instance types for a container, in preference order',
