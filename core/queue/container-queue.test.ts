@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { GIB, containerUuid as u, makeContainer, testCluster } from '../../test/fakes/sched-fixtures.js';
 import { FakeController } from '../../test/fakes/sched-controller.js';
 import { EventEngine, RecordingMetrics } from '../../test/fakes/sched-harness.js';
-import { ControllerError } from '../ports/errors.js';
+import { RecordError } from '../domain/record-error.js';
+import { ControllerError, TransientError } from '../ports/errors.js';
 import { nullLogger } from '../ports/logger.js';
 import { ContainerQueue } from './container-queue.js';
 
@@ -101,6 +102,31 @@ describe('ContainerQueue', () => {
     expect(c.state).toBe('Cancelled');
     expect(c.runtimeStatus).toEqual({ error: 'constraints not satisfiable by any configured instance type' });
     expect(controller.stateChanges.map((s) => s.to)).toEqual(['Locked', 'Cancelled']);
+  });
+
+  it('cancels a container whose record does not decode (bad mounts)', async () => {
+    const { controller, queue } = setup();
+    controller.add(makeContainer(1, { priority: 1 }));
+    controller.failNext(
+      'get',
+      new TransientError('getting container: bad record', { cause: new RecordError('mounts./tmp.capacity', 'expected a number, got "x"') }),
+    );
+    await queue.update();
+    await queue.idle();
+    expect(queue.get(u(1))).toBeUndefined();
+    const c = controller.db.get(u(1))!;
+    expect(c.state).toBe('Cancelled');
+    expect(String(c.runtimeStatus?.error)).toMatch(/^error getting mounts from container record: /);
+  });
+
+  it('skips a container whose mounts cannot be fetched for a transient reason, and retries', async () => {
+    const { controller, queue } = setup();
+    controller.add(makeContainer(1, { priority: 1 }));
+    controller.failNext('get', new TransientError('getting container: connection reset'));
+    await queue.update();
+    expect(queue.get(u(1))).toBeUndefined();
+    await queue.update();
+    expect(queue.get(u(1))?.container.state).toBe('Queued');
   });
 
   it('lock, unlock and cancel go through the controller and update the entry', async () => {

@@ -3,6 +3,7 @@ import { isSupervisor, type Container, type ContainerState } from '../domain/con
 import type { Clock, Timer } from '../ports/clock.js';
 import type { ControllerApi, Filter } from '../ports/controller.js';
 import { describeError } from '../ports/errors.js';
+import { RecordError } from '../domain/record-error.js';
 import type { Logger } from '../ports/logger.js';
 import type { Gauge, Metrics } from '../ports/metrics.js';
 import type { QueueEntry, QueueSnapshot } from './queue-snapshot.js';
@@ -283,6 +284,11 @@ export class ContainerQueue {
             (full) => ({ c, mounts: full.mounts ?? {} }),
             (e: unknown) => {
               this.logger.warn('error getting mounts', { containerUuid: c.uuid, error: describeError(e) });
+              // A record that does not decode will not decode next time either (the
+              // reference's "json: cannot unmarshal" case): cancel it as unsatisfiable.
+              if (isRecordDecodeError(e) && (c.state === 'Queued' || c.state === 'Locked')) {
+                this.track(this.cancelUnsatisfiable(c, `error getting mounts from container record: ${describeError(e)}`));
+              }
               return null;
             },
           ),
@@ -352,4 +358,12 @@ export class ContainerQueue {
     this.gauge.reset();
     for (const c of counts.values()) this.gauge.set({ state: c.state, instance_type: c.type }, c.n);
   }
+}
+
+/** Whether `e` (or an error in its cause chain) is a container record that failed to decode. */
+function isRecordDecodeError(e: unknown): boolean {
+  for (let cur: unknown = e, depth = 0; cur instanceof Error && depth < 5; cur = cur.cause, depth++) {
+    if (cur instanceof RecordError) return true;
+  }
+  return false;
 }
