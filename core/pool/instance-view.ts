@@ -1,5 +1,6 @@
 import type { InstanceType } from '../domain/instance-type.js';
 import type { InstanceView } from './pool-api.js';
+import type { Worker } from './worker.js';
 
 /**
  * One row of `GET /arvados/v1/dispatch/instances`, with Arvados' JSON field names. A
@@ -59,4 +60,50 @@ export function unconfiguredType(name: string): InstanceType {
     preemptible: false,
     gpu: { stack: '', driverVersion: '', hardwareTarget: '', deviceCount: 0, vram: 0 },
   };
+}
+
+export interface PoolViews {
+  readonly instances: InstanceView[];
+  /** uuid → 0 (starting or running) or exit time (placeholder). */
+  readonly running: Map<string, number>;
+}
+
+/** Views of every worker and pending create, sorted, plus the running map (O(n log n)). */
+export function buildViews(
+  workers: Iterable<Worker>,
+  creating: Iterable<{ readonly type: InstanceType }>,
+  onWorkers: Iterable<string>,
+  exited: ReadonlyMap<string, number>,
+): PoolViews {
+  const instances: InstanceView[] = [];
+  for (const w of workers) {
+    instances.push({
+      instanceId: w.id,
+      address: w.instance.address(),
+      price: w.type.price,
+      instanceType: w.type,
+      state: w.state,
+      idleBehavior: w.idleBehavior,
+      runningContainerUuids: [...w.running.keys(), ...w.starting.keys()].sort(),
+      lastContainerUuid: w.lastUUID,
+      lastBusy: w.busy,
+    });
+  }
+  for (const c of creating) {
+    instances.push({
+      instanceId: '',
+      address: '',
+      price: c.type.price,
+      instanceType: c.type,
+      state: 'booting',
+      idleBehavior: 'run',
+      runningContainerUuids: [],
+      lastContainerUuid: '',
+      lastBusy: 0,
+    });
+  }
+  instances.sort(compareViews);
+  const running = new Map<string, number>(exited);
+  for (const uuid of onWorkers) running.set(uuid, 0);
+  return { instances, running };
 }

@@ -2,7 +2,7 @@ import type { ClusterConfig, CloudVMsConfig } from '../config/cluster-config.js'
 import { isContainerUuid, type Container } from '../domain/container.js';
 import type { InstanceType } from '../domain/instance-type.js';
 import type { Clock, Timer } from '../ports/clock.js';
-import { CapacityError, NotFoundError, QuotaError, describeError } from '../ports/errors.js';
+import { NotFoundError, describeError } from '../ports/errors.js';
 import type { ExecutorFactory } from '../ports/executor.js';
 import type { Instance, InstanceSet, InstanceTags } from '../ports/instance-set.js';
 import type { Logger } from '../ports/logger.js';
@@ -10,13 +10,14 @@ import { nullMetrics, type Metrics } from '../ports/metrics.js';
 import type { Rng } from '../ports/rng.js';
 import { type CrunchRunEnv, configData } from './config-data.js';
 import { HostVerifier } from './host-verifier.js';
-import { compareViews, instanceViewJson, unconfiguredType, type InstanceViewJson } from './instance-view.js';
-import { type IdleBehavior, type InstanceView, type ManagedWorkerPool, type PoolSnapshot, type WorkerState } from './pool-api.js';
+import { buildViews, instanceViewJson, unconfiguredType, type InstanceViewJson, type PoolViews } from './instance-view.js';
+import { type IdleBehavior, type ManagedWorkerPool, type PoolSnapshot, type WorkerState } from './pool-api.js';
 import { PoolMetrics } from './pool-metrics.js';
 import { ProbeScheduler } from './probe-scheduler.js';
 import { RemoteCommands } from './remote-commands.js';
 import { initCommand, newInstanceSecret, parseIdleBehavior, tagKeys, type TagKeys } from './tags.js';
 import { Throttle } from './throttle.js';
+import { CreateLimits } from './create-limits.js';
 import { Worker, type BootOutcome, type RunnerDeployment, type WorkerHost } from './worker.js';
 
 export interface PoolOptions {
@@ -45,9 +46,6 @@ export interface PoolOptions {
   readonly commandTimeoutMs?: number;
 }
 
-const QUOTA_ERROR_TTL = 60_000;
-const CAPACITY_ERROR_TTL = 60_000;
-const CREATE_THROTTLE_MS = 5_000;
 const METRICS_INTERVAL = 1_000;
 
 /**
@@ -73,20 +71,16 @@ export class Pool implements ManagedWorkerPool, WorkerHost {
   private readonly byContainer = new Map<string, Worker>();
   private readonly exited = new Map<string, number>();
   private readonly counts: Record<WorkerState, number> = { unknown: 0, booting: 0, idle: 0, running: 0, shutdown: 0 };
-  private readonly atCapacityUntil = new Map<string, number>();
-  private atQuotaUntilFewerInstances = 0;
-  private atQuotaUntil = 0;
-  private readonly throttleCreate: Throttle;
+  private readonly limits: CreateLimits;
   private readonly throttleInstances: Throttle;
   private readonly probes: ProbeScheduler;
   private readonly subscribers = new Set<() => void>();
   private notifyTimer: Timer | null = null;
   private metricsTimer: Timer | null = null;
   private syncTimer: Timer | null = null;
-  private readonly ttlTimers = new Set<Timer>();
   private seq = 0;
   private version = 0;
-  private cached: { version: number; instances: InstanceView[]; running: Map<string, number> } | null = null;
+  private cached: (PoolViews & { version: number }) | null = null;
   private loaded = false;
   private resolveLoaded!: () => void;
   private readonly loadedPromise: Promise<void>;
@@ -105,7 +99,7 @@ export class Pool implements ManagedWorkerPool, WorkerHost {
     this.log = opts.logger.child({ component: 'pool' });
     this.pm = opts.metrics === undefined || opts.metrics === nullMetrics ? null : new PoolMetrics(opts.metrics);
     this.secretRng = opts.rng.fork('instance-secret');
-    this.throttleCreate = new Throttle(this.clock, () => this.notify());
+    this.limits = new CreateLimits(this.clock, this.cfg, (t) => opts.instanceSet.instanceQuotaGroup(t), () => this.notify());
     this.throttleInstances = new Throttle(this.clock, () => this.notify());
     this.probes = new ProbeScheduler(this.clock, opts.rng.fork('probe-jitter'), this.cfg, () => this.probeTick());
     this.loadedPromise = new Promise((r) => (this.resolveLoaded = r));
@@ -127,8 +121,7 @@ export class Pool implements ManagedWorkerPool, WorkerHost {
     this.syncTimer?.cancel();
     this.notifyTimer?.cancel();
     this.metricsTimer?.cancel();
-    for (const t of this.ttlTimers) t.cancel();
-    this.throttleCreate.stop();
+    this.limits.stop();
     this.throttleInstances.stop();
     for (const w of this.workers.values()) {
       for (const rr of [...w.running.values(), ...w.starting.values()]) rr.close();
@@ -146,13 +139,7 @@ export class Pool implements ManagedWorkerPool, WorkerHost {
   }
 
   create(type: InstanceType): boolean {
-    if (this.isStopped || this.atCapacity(type) || this.atQuota() || this.throttleCreate.active()) return false;
-    const max = this.cfg.MaxConcurrentInstanceCreateOps;
-    if (max > 0 && this.creating.size >= max) {
-      this.throttleCreate.errorUntil(new Error('reached MaxConcurrentInstanceCreateOps'), this.clock.now() + CREATE_THROTTLE_MS);
-      this.notify();
-      return false;
-    }
+    if (this.isStopped || !this.limits.admit(type, this.workers.size + this.creating.size, this.creating.size)) return false;
     const secret = newInstanceSecret(this.secretRng);
     this.creating.set(secret, { time: this.clock.now(), type });
     this.notify();
@@ -216,16 +203,13 @@ export class Pool implements ManagedWorkerPool, WorkerHost {
 
   snapshot(): PoolSnapshot {
     const c = this.views();
-    const now = this.clock.now();
-    const capacity = new Map(this.atCapacityUntil);
-    const counts = { ...this.counts };
     return {
       instances: c.instances,
       running: c.running,
-      workerCounts: counts,
+      workerCounts: { ...this.counts },
       atQuota: this.atQuota(),
-      createBlocked: this.createBlocked(),
-      atCapacity: (type) => this.capacityBlocks(capacity, now, type),
+      createBlocked: this.limits.createBlocked(this.creating.size),
+      atCapacity: this.limits.capacityAt(),
     };
   }
 
@@ -236,14 +220,12 @@ export class Pool implements ManagedWorkerPool, WorkerHost {
 
   /** Whether creating `type` is blocked by a capacity error now. */
   atCapacity(type: InstanceType): boolean {
-    return this.capacityBlocks(this.atCapacityUntil, this.clock.now(), type);
+    return this.limits.atCapacity(type);
   }
 
+  /** Workers plus creates in flight reach MaxInstances, or a quota error is in force. */
   atQuota(): boolean {
-    if (this.atQuotaUntilFewerInstances > 0) return true;
-    if (this.clock.now() < this.atQuotaUntil) return true;
-    const max = this.cfg.MaxInstances;
-    return max > 0 && max <= this.workers.size + this.creating.size;
+    return this.limits.atQuota(this.workers.size + this.creating.size);
   }
 
   /** True once the first listing has been loaded. */
@@ -342,20 +324,6 @@ export class Pool implements ManagedWorkerPool, WorkerHost {
 
   // ---- internals --------------------------------------------------------------------
 
-  private createBlocked(): boolean {
-    const max = this.cfg.MaxConcurrentInstanceCreateOps;
-    return this.throttleCreate.active() || (max > 0 && this.creating.size >= max);
-  }
-
-  private capacityBlocks(m: ReadonlyMap<string, number>, now: number, type: InstanceType): boolean {
-    if (m.size === 0) return false;
-    for (const key of ['all', `group:${this.opts.instanceSet.instanceQuotaGroup(type)}`, typeKey(type)]) {
-      const until = m.get(key);
-      if (until !== undefined && now < until) return true;
-    }
-    return false;
-  }
-
   private async createInBackground(type: InstanceType, secret: string): Promise<void> {
     const k = this.keys;
     const tags: InstanceTags = {
@@ -375,7 +343,8 @@ export class Pool implements ManagedWorkerPool, WorkerHost {
       });
     } catch (e) {
       if (this.isStopped) return;
-      this.createFailed(type, e);
+      this.log.error('create failed', { InstanceType: type.name, error: describeError(e) });
+      this.limits.failed(type, e, this.workers.size + this.creating.size);
       this.creating.delete(secret);
       this.notify();
       return;
@@ -384,37 +353,6 @@ export class Pool implements ManagedWorkerPool, WorkerHost {
     this.updateWorker(inst, type);
     this.creating.delete(secret);
     this.notify();
-  }
-
-  private createFailed(type: InstanceType, e: unknown): void {
-    const now = this.clock.now();
-    this.log.error('create failed', { InstanceType: type.name, error: describeError(e) });
-    if (e instanceof QuotaError) {
-      const n = this.workers.size + this.creating.size - 1;
-      if (n < 1) {
-        this.atQuotaUntilFewerInstances = 0;
-        this.atQuotaUntil = now + QUOTA_ERROR_TTL;
-        this.notifyAfter(QUOTA_ERROR_TTL);
-      } else if (this.atQuotaUntilFewerInstances === 0 || n < this.atQuotaUntilFewerInstances) {
-        this.atQuotaUntilFewerInstances = n;
-        this.atQuotaUntil = 0;
-      }
-    }
-    if (e instanceof CapacityError) {
-      const c = e.capacity;
-      const key = c.scope === 'type' ? typeKey(type) : c.scope === 'quota-group' ? `group:${this.opts.instanceSet.instanceQuotaGroup(type)}` : 'all';
-      this.atCapacityUntil.set(key, now + CAPACITY_ERROR_TTL);
-      this.notifyAfter(CAPACITY_ERROR_TTL);
-    }
-    this.throttleCreate.checkRateLimitError(e);
-  }
-
-  private notifyAfter(ms: number): void {
-    const t = this.clock.setTimer(ms, () => {
-      this.ttlTimers.delete(t);
-      this.notify();
-    });
-    this.ttlTimers.add(t);
   }
 
   /** Add a newly seen instance, or refresh a known one; returns the worker. */
@@ -508,10 +446,7 @@ export class Pool implements ManagedWorkerPool, WorkerHost {
       this.counts[w.state]--;
       changed = true;
     }
-    if (this.atQuotaUntilFewerInstances > this.workers.size + this.creating.size) {
-      this.atQuotaUntilFewerInstances = 0;
-      changed = true;
-    }
+    if (this.limits.synced(this.workers.size + this.creating.size)) changed = true;
     if (!this.loaded) {
       this.loaded = true;
       this.resolveLoaded();
@@ -530,47 +465,14 @@ export class Pool implements ManagedWorkerPool, WorkerHost {
     return list;
   }
 
-  private views(): { instances: InstanceView[]; running: Map<string, number> } {
-    if (this.cached?.version === this.version) return this.cached;
-    const instances: InstanceView[] = [];
-    for (const w of this.workers.values()) {
-      const uuids = [...w.running.keys(), ...w.starting.keys()].sort();
-      instances.push({
-        instanceId: w.id,
-        address: w.instance.address(),
-        price: w.type.price,
-        instanceType: w.type,
-        state: w.state,
-        idleBehavior: w.idleBehavior,
-        runningContainerUuids: uuids,
-        lastContainerUuid: w.lastUUID,
-        lastBusy: w.busy,
-      });
+  private views(): PoolViews {
+    if (this.cached?.version !== this.version) {
+      this.cached = { version: this.version, ...buildViews(this.workers.values(), this.creating.values(), this.byContainer.keys(), this.exited) };
     }
-    for (const c of this.creating.values()) {
-      instances.push({
-        instanceId: '',
-        address: '',
-        price: c.type.price,
-        instanceType: c.type,
-        state: 'booting',
-        idleBehavior: 'run',
-        runningContainerUuids: [],
-        lastContainerUuid: '',
-        lastBusy: 0,
-      });
-    }
-    instances.sort(compareViews);
-    const running = new Map<string, number>(this.exited);
-    for (const uuid of this.byContainer.keys()) running.set(uuid, 0);
-    this.cached = { version: this.version, instances, running };
     return this.cached;
   }
 }
 
-function typeKey(t: InstanceType): string {
-  return `type:${t.providerType}${t.preemptible ? '-preemptible' : ''}`;
-}
 
 /** The pool's own fallbacks for zero values (Arvados pool.go). */
 function withFallbacks(c: CloudVMsConfig): CloudVMsConfig {

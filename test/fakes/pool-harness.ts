@@ -231,3 +231,32 @@ export class RecordingMetrics {
 export function virtualClock(startMs = 0): EventEngine {
   return new EventEngine({ startMs });
 }
+
+/** Start `pool` (default: a new one) and wait for its first listing. */
+export async function started(h: Harness, pool = h.newPool()): Promise<Pool> {
+  pool.start();
+  await advance(h.engine, 1);
+  await pool.whenLoaded();
+  return pool;
+}
+
+/** Create one VM per type and run the clock until every one is idle; returns the new ids. */
+export async function createIdle(h: Harness, pool: Pool, types: readonly InstanceType[]): Promise<string[]> {
+  const before = new Set(pool.snapshot().instances.map((i) => i.instanceId));
+  for (const t of types) {
+    if (!pool.create(t)) throw new Error(`createIdle: create ${t.name} refused`);
+    await advance(h.engine, 1);
+  }
+  await advance(h.engine, 11_000);
+  const ids = pool.snapshot().instances.filter((i) => !before.has(i.instanceId)).map((i) => i.instanceId);
+  if (ids.length !== types.length) throw new Error(`createIdle: ${ids.length} new VMs, wanted ${types.length}`);
+  for (const id of ids) if (stateOf(pool, id) !== 'idle') throw new Error(`createIdle: ${id} is ${String(stateOf(pool, id))}`);
+  return ids;
+}
+
+export function stateOf(pool: Pool, id: string) {
+  return pool.snapshot().instances.find((i) => i.instanceId === id)?.state;
+}
+export function viewOf(pool: Pool, id: string) {
+  return pool.snapshot().instances.find((i) => i.instanceId === id);
+}
