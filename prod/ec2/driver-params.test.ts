@@ -29,6 +29,7 @@ describe('EC2 DriverParameters', () => {
       IAMInstanceProfile: '',
       SpotPriceUpdateInterval: 24 * 3600_000,
       InstanceTypeQuotaGroups: DEFAULT_QUOTA_GROUPS,
+      Endpoint: '',
     });
     expect(unknownKeys).toEqual([]);
   });
@@ -73,5 +74,8 @@ describe('EC2 DriverParameters', () => {
     expect(error({ InstanceTypeQuotaGroups: { p4: 4 } }).path).toBe(`${P}.InstanceTypeQuotaGroups.p4`);
     expect(error({ AccessKeyID: 'AKID' }).path).toBe(`${P}.SecretAccessKey`);
     expect(error(['x']).path).toBe(P);
+    expect(error({ Endpoint: 'ftp://x' }).path).toBe(`${P}.Endpoint`);
+    expect(error({ Endpoint: 'http://user:pw@127.0.0.1:1' }).message).not.toContain('pw');
+    expect(parseDriverParams({ Endpoint: 'http://127.0.0.1:4566' }).params.Endpoint).toBe('http://127.0.0.1:4566');
   });
 });

@@ -22,6 +22,11 @@ export interface Ec2DriverParams {
   readonly SpotPriceUpdateInterval: number;
   /** Lowercase ProviderType prefix -> quota group name. */
   readonly InstanceTypeQuotaGroups: Readonly<Record<string, string>>;
+  /**
+   * Not an Arvados key: an EC2 endpoint URL overriding the region's (e.g. the simulated
+   * endpoint of `vmdispatch world`). '' uses AWS.
+   */
+  readonly Endpoint: string;
 }
 
 export const DEFAULT_QUOTA_GROUPS: Readonly<Record<string, string>> = Object.freeze({
@@ -50,6 +55,7 @@ const KNOWN_KEYS = new Set([
   'IAMInstanceProfile',
   'SpotPriceUpdateInterval',
   'InstanceTypeQuotaGroups',
+  'Endpoint',
 ]);
 
 export interface ParsedDriverParams {
@@ -145,6 +151,22 @@ export function parseDriverParams(raw: unknown, path = 'DriverParameters'): Pars
     throw new ConfigError(at(missing), 'expected both AccessKeyID and SecretAccessKey, or neither (to use the default AWS credential chain)');
   }
   const admin = str('AdminUsername', '');
+  const endpoint = str('Endpoint', '');
+  if (endpoint !== '') {
+    let u: URL | null = null;
+    try {
+      u = new URL(endpoint);
+    } catch {
+      u = null;
+    }
+    if (u !== null && (u.username !== '' || u.password !== '')) {
+      // Never echo a URL that carries credentials.
+      throw new ConfigError(at('Endpoint'), 'expected a URL without credentials (use AccessKeyID and SecretAccessKey)');
+    }
+    if (u === null || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
+      throw new ConfigError(at('Endpoint'), `expected an http:// or https:// URL, ${describeFound(endpoint)}`);
+    }
+  }
   return {
     params: {
       AccessKeyID: accessKey,
@@ -158,6 +180,7 @@ export function parseDriverParams(raw: unknown, path = 'DriverParameters'): Pars
       IAMInstanceProfile: str('IAMInstanceProfile', ''),
       SpotPriceUpdateInterval: spotInterval,
       InstanceTypeQuotaGroups: groups,
+      Endpoint: endpoint,
     },
     unknownKeys: Object.keys(m).filter((k) => !KNOWN_KEYS.has(k)),
   };

@@ -86,13 +86,12 @@ describe('Ec2InstanceSet against the simulated endpoint', () => {
       const pub = utils.generateKeyPairSync(kind, kind === 'rsa' ? { bits: 1024 } : {}).public;
       await h.driver.create(req('m5.large', { publicKey: pub }));
       await h.driver.create(req('m5.large', { publicKey: pub }));
+      // Configured as `vmdispatch world` writes it: endpoint and dummy keys in DriverParameters.
       const other = new Ec2InstanceSet({
-        params: parseDriverParams({ Region: 'us-east-1' }).params,
+        params: parseDriverParams({ Region: 'us-east-1', Endpoint: h.endpoint.url, AccessKeyID: 'a', SecretAccessKey: 'b' }).params,
         instanceSetId: 'other',
         logger: nullLogger,
         clock: h.clock,
-        endpoint: h.endpoint.url,
-        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
       });
       await other.create(req('m5.large', { publicKey: pub }));
       other.stop();

@@ -25,7 +25,7 @@ export interface Ec2InstanceSetOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly metrics?: Metrics;
-  /** Endpoint override (e.g. the simulated EC2 endpoint on loopback). */
+  /** Endpoint override (e.g. the simulated EC2 endpoint on loopback); default params.Endpoint. */
   readonly endpoint?: string;
   /** Overrides DriverParameters' keys; without either, the SDK's default credential chain. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
@@ -64,12 +64,13 @@ export class Ec2InstanceSet implements InstanceSet {
     this.clock = opts.clock;
     this.pageSize = Math.min(1000, Math.max(5, opts.listPageSize ?? 1000));
     const p = opts.params;
+    const endpoint = opts.endpoint ?? (p.Endpoint !== '' ? p.Endpoint : undefined);
     const credentials =
       opts.credentials ??
       (p.AccessKeyID !== '' ? { accessKeyId: p.AccessKeyID, secretAccessKey: p.SecretAccessKey } : undefined);
     this.client = new EC2Client({
       ...(p.Region !== '' ? { region: p.Region } : {}),
-      ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
+      ...(endpoint !== undefined ? { endpoint } : {}),
       ...(credentials !== undefined ? { credentials } : {}),
       maxAttempts: 1,
       requestHandler: { requestTimeout: opts.requestTimeoutMs ?? 60_000, connectionTimeout: 10_000 },
