@@ -49,7 +49,7 @@ const inputArb = fc.record({
   last503Seen: fc.constantFrom(0, 500_000),
 });
 
-type Generated = fc.infer<typeof inputArb>;
+type Generated = typeof inputArb extends fc.Arbitrary<infer G> ? G : never;
 
 function build(g: Generated): MapperInput {
   const config: ClusterConfig = testCluster({

@@ -166,8 +166,11 @@ export class Scheduler {
     this.state = plan.state;
     const corrected = this.carryOut(plan, qs, ps);
     this.lastPlan = corrected.plan;
-    this.sync();
-    this.updateMetrics(corrected.plan, corrected.allocatedNotStarted, ps.atQuota);
+    // Fresh snapshots: carrying out the plan changed what the pool runs.
+    const qs2 = queue.snapshot();
+    const ps2 = pool.snapshot();
+    this.sync(qs2, ps2);
+    this.updateMetrics(corrected.plan, corrected.allocatedNotStarted, ps.atQuota, qs2, ps2);
   }
 
   private async run(): Promise<void> {
@@ -264,9 +267,9 @@ export class Scheduler {
     return { plan: { ...plan, statuses, lastQueuePosition: qpos }, allocatedNotStarted };
   }
 
-  private sync(): void {
+  private sync(qs: QueueSnapshot, ps: PoolSnapshot): void {
     const { queue, pool } = this.opts;
-    const sp = planSync(queue.snapshot(), pool.snapshot());
+    const sp = planSync(qs, ps);
     for (const a of sp.cancel) {
       if (!this.uuidLock(a.uuid, 'cancel')) continue;
       this.track(a.uuid, async () => {
@@ -304,11 +307,11 @@ export class Scheduler {
     }
   }
 
-  private updateMetrics(plan: Plan, allocatedNotStarted: number, atQuota: boolean): void {
+  private updateMetrics(plan: Plan, allocatedNotStarted: number, atQuota: boolean, qs: QueueSnapshot, ps: PoolSnapshot): void {
     const now = this.opts.clock.now();
-    const running = this.opts.pool.snapshot().running;
+    const running = ps.running;
     let earliest = Infinity;
-    for (const ent of this.opts.queue.snapshot().entries.values()) {
+    for (const ent of qs.entries.values()) {
       const c = ent.container;
       if (c.priority > 0n && (c.state === 'Queued' || c.state === 'Locked') && !running.has(c.uuid)) {
         earliest = Math.min(earliest, c.createdAt);
