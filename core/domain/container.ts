@@ -16,6 +16,9 @@ export interface GpuRequest {
   readonly vram: number;
 }
 
+/** No GPU requested. */
+export const NO_GPU_REQUEST: GpuRequest = Object.freeze({ stack: '', deviceCount: 0, driverVersion: '', hardwareTarget: [], vram: 0 });
+
 export interface RuntimeConstraints {
   readonly vcpus: number;
   readonly ram: number;

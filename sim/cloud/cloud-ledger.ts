@@ -91,6 +91,12 @@ export class CloudLedger {
   private readonly recs = new Map<string, Rec>();
   private readonly log: LedgerEvent[] = [];
   private liveCount = 0;
+  /** Instances not gone yet, for O(live) sampling. */
+  private readonly liveRecs = new Set<Rec>();
+  /** Cost of gone instances, and Σ price/ms and Σ price/ms·createdAt of live ones: cost so far in O(1). */
+  private closedCost = 0;
+  private livePerMs = 0;
+  private liveCreatedPerMs = 0;
   private peakCount = 0;
 
   opened(r: Omit<InstanceRecord, 'bootedAt' | 'readyAt' | 'firstContainerAt' | 'destroyRequestedAt' | 'interruptionNoticeAt' | 'goneAt' | 'endReason'>): void {
@@ -109,6 +115,10 @@ export class CloudLedger {
     });
     this.liveCount++;
     this.peakCount = Math.max(this.peakCount, this.liveCount);
+    const rec = this.recs.get(r.instanceId)!;
+    this.liveRecs.add(rec);
+    this.livePerMs += r.price / HOUR;
+    this.liveCreatedPerMs += (r.price / HOUR) * r.createdAt;
     this.event(r.createdAt, r.instanceId, 'created');
   }
 
@@ -164,7 +174,28 @@ export class CloudLedger {
     r.goneAt = at;
     r.endReason = reason;
     this.liveCount--;
+    this.liveRecs.delete(r);
+    this.livePerMs -= r.price / HOUR;
+    this.liveCreatedPerMs -= (r.price / HOUR) * r.createdAt;
+    this.closedCost += (r.price / HOUR) * Math.max(0, at - r.createdAt);
     this.event(at, id, 'gone', reason);
+  }
+
+  /** What the bill says at `t` (not before the latest update): O(1). */
+  costSoFar(t: number): number {
+    return this.closedCost + this.livePerMs * t - this.liveCreatedPerMs;
+  }
+
+  /** Existing instances by what they are doing now: O(live). */
+  liveStates(): { booting: number; idle: number; busy: number; shutdown: number } {
+    const c = { booting: 0, idle: 0, busy: 0, shutdown: 0 };
+    for (const r of this.liveRecs) {
+      if (r.destroyRequestedAt !== null) c.shutdown++;
+      else if (r.liveProcs > 0) c.busy++;
+      else if (r.readyAt === null) c.booting++;
+      else c.idle++;
+    }
+    return c;
   }
 
   record(id: string): InstanceRecord | undefined {

@@ -343,7 +343,8 @@ export class SimulatedCloud implements InstanceSet {
     }
   }
 
-  private billedPrice(type: InstanceType): number {
+  /** What the cloud bills per hour for an instance of `type` (the spot price for preemptible types). */
+  billedPrice(type: InstanceType): number {
     const factor = this.behavior.spot.priceFactor;
     if (!type.preemptible || factor === undefined) return type.price;
     const onDemand = this.onDemandPrice.get(type.providerType);

@@ -257,6 +257,11 @@ export class StubController implements ControllerApi {
     return (this.requests.get(requestId)?.containers ?? []).map(snapshotOf);
   }
 
+  /** Container requests submitted so far. */
+  get requestCount(): number {
+    return this.requests.size;
+  }
+
   get containerCount(): number {
     return this.idx.all.length;
   }

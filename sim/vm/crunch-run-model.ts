@@ -163,6 +163,12 @@ export class CrunchRunModel {
     this.setLive(0);
   }
 
+  /** Whether a crunch-run process of `uuid` is alive here (exited stale holders are not). */
+  isAlive(uuid: string): boolean {
+    const p = this.procs.get(uuid);
+    return p !== undefined && p.phase !== 'exited';
+  }
+
   liveProcesses(): number {
     return this.live;
   }

@@ -122,6 +122,11 @@ export class SimulatedVm implements CommandHandler {
   }
 
   /** Not halted and not partitioned: a connection would succeed (once booted, commands work). */
+  /** Whether a crunch-run process of `uuid` is alive on this VM (for the double-start invariant). */
+  hasLiveProcess(uuid: string): boolean {
+    return this.state !== 'halted' && this.crunchRun.isAlive(uuid);
+  }
+
   isReachable(): boolean {
     return this.state !== 'halted' && this.clock.now() >= this.partitionedUntil;
   }
