@@ -19,6 +19,11 @@ const commands: Record<string, Entry> = {
     summary: 'list the mapper policies (name, then description); arvados is the default',
     load: async () => (await import('./policies.js')).command,
   },
+  instance: {
+    usage: 'instance list [--header] | hold|drain|run INSTANCE-ID... | kill [--reason R] INSTANCE-ID... [--config CONFIG.yml]',
+    summary: "admin client of a running daemon's management API (Services.DispatchCloud.InternalURLs, ManagementToken)",
+    load: async () => (await import('./instance.js')).command,
+  },
   'instance-types': {
     usage: 'instance-types --config CONFIG.yml --container CONTAINER.json [--cluster ID]',
     summary: 'print the eligible instance types for a container, in preference order',
