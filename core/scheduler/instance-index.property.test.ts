@@ -82,7 +82,8 @@ describe('InstanceIndex.best', () => {
           });
         },
       ),
-      { numRuns: Number(process.env.FC_RUNS ?? 300) },
+      // A fixed seed keeps the suite deterministic; FC_SEED and FC_RUNS explore further.
+      { numRuns: Number(process.env.FC_RUNS ?? 300), seed: process.env.FC_SEED === undefined ? 20261204 : Number(process.env.FC_SEED) },
     );
   });
 });
