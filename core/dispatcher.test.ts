@@ -4,7 +4,7 @@ import { FakeController } from '../test/fakes/sched-controller.js';
 import { EventEngine, RecordingMetrics } from '../test/fakes/sched-harness.js';
 import { FakePool } from '../test/fakes/sched-pool.js';
 import { Dispatcher } from './dispatcher.js';
-import { TransientError } from './ports/errors.js';
+import { ControllerError, TransientError } from './ports/errors.js';
 import { nullLogger } from './ports/logger.js';
 import { arvadosPolicy } from './scheduler/arvados-policy.js';
 
@@ -82,6 +82,39 @@ describe('Dispatcher', () => {
     expect((await engine.run()).reason).toBe('idle');
     await d.idle();
     expect(d.scheduler.status).toBe('stopped');
+  });
+
+  it('retries a per-container operation 250ms later when one is still in flight', async () => {
+    const { engine, controller, pool, d } = setup();
+    controller.add(makeContainer(1, { priority: 1 }));
+    controller.latency.lock = 1_000;
+    d.start();
+    await engine.run({ horizon: engine.now() + 1 }); // first pass: lock sent, answer in 1s
+    expect(controller.calls.filter((c) => c === `lock ${u(1)}`)).toHaveLength(1);
+    const t = engine.now();
+    pool.notify(); // another pass: the lock is still in flight, so it waits
+    await engine.run({ horizon: t + 1 });
+    const passes = d.scheduler.passCount;
+    await engine.run({ horizon: t + 250 });
+    expect(d.scheduler.passCount).toBe(passes + 1);
+    expect(controller.calls.filter((c) => c === `lock ${u(1)}`)).toHaveLength(1);
+    await engine.run({ horizon: t + 2_000 });
+    expect(controller.db.get(u(1))?.state).toBe('Locked');
+    d.stop();
+    await engine.run();
+  });
+
+  it('logs a failed lock and tries again on a later pass', async () => {
+    const { engine, controller, d } = setup();
+    controller.add(makeContainer(1, { priority: 1 }));
+    controller.failNext('lock', new ControllerError('locking: overloaded', 503));
+    d.start();
+    await engine.run({ horizon: engine.now() + 1 });
+    expect(controller.db.get(u(1))?.state).toBe('Queued');
+    await engine.run({ horizon: engine.now() + 10_000 }); // the next poll triggers a pass
+    expect(controller.db.get(u(1))?.state).toBe('Locked');
+    d.stop();
+    await engine.run();
   });
 
   it('start twice is an error', () => {
