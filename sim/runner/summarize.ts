@@ -143,6 +143,7 @@ export function summarize(i: SummarizeInput): RunResult {
       leakedAtEnd,
       bootFailures: bootFailures(cloud, config, endMs),
       interrupted: totals.interrupted,
+      hoursByType: hoursByType(cloud, endMs),
     },
     invariantViolations: violations,
   };
@@ -211,6 +212,13 @@ function bootFailures(cloud: SimulatedCloud, config: ClusterConfig, endMs: numbe
     if (r.broken || (r.goneAt ?? endMs) - r.createdAt >= limit) n++;
   }
   return n;
+}
+
+/** Instance-hours billed per instance type (create to gone), for comparisons across policies. */
+function hoursByType(cloud: SimulatedCloud, endMs: number): Record<string, number> {
+  const hours: Record<string, number> = {};
+  for (const c of cloud.ledger.costs(endMs)) hours[c.typeName] = (hours[c.typeName] ?? 0) + c.billedMs / HOUR;
+  return Object.fromEntries(Object.entries(hours).sort().map(([k, v]) => [k, round(v, 6)]));
 }
 
 function round(v: number, digits: number): number {

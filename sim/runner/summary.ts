@@ -50,6 +50,8 @@ export interface Summary {
     readonly leakedAtEnd: number;
     readonly bootFailures: number;
     readonly interrupted: number;
+    /** Instance-hours billed per instance type (an addition to the contract). */
+    readonly hoursByType?: Readonly<Record<string, number>>;
   };
   readonly expectations: readonly ExpectationResult[];
   readonly invariantViolations: readonly InvariantViolation[];
