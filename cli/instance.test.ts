@@ -174,3 +174,17 @@ describe('formatInstanceLine', () => {
     expect(formatInstanceLine({ price: 1234.5 })).toBe('-\t-\t\t\t\t\t1234.500000\t-');
   });
 });
+
+describe('vmdispatch instance through the command table', () => {
+  it('is listed in main and maps bad input to exit 2', async () => {
+    const { main } = await import('./main.js');
+    const errors: string[] = [];
+    const spy = (await import('vitest')).vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void errors.push(a.join(' ')));
+    try {
+      expect(await main(['instance', 'drain', '--config', config])).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(errors).toEqual(['vmdispatch instance: usage error: no instance IDs provided']);
+  });
+});

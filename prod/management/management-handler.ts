@@ -178,6 +178,18 @@ export function createManagementHandler(opts: ManagementHandlerOptions): Managem
   };
 
   return (req, res) => {
+    const started = clock.now();
+    const remote = req.socket.remoteAddress;
+    // The path only: a query string may carry api_token.
+    res.on('finish', () =>
+      logger.debug('management API request', {
+        Method: req.method,
+        Path: (req.url ?? '').split('?')[0],
+        Status: res.statusCode,
+        RemoteAddr: remote,
+        DurationMs: clock.now() - started,
+      }),
+    );
     handle(req, res).catch((e: unknown) => {
       if (e instanceof HttpError) {
         if (!res.headersSent) sendJson(res, e.status, { errors: [e.message] });
