@@ -126,3 +126,34 @@ describe('redaction rules', () => {
     expect(['debug', 'Info', 'warning', 'error', 'fatal', undefined].map(logLevelFromConfig)).toEqual(['debug', 'info', 'warn', 'error', 'error', 'info']);
   });
 });
+
+describe('secretsFromConfig', () => {
+  it('collects the tokens, the database password, the dispatch key and secret driver parameters', async () => {
+    const { parseConfigText } = await import('../config/load-config-file.js');
+    const { secretsFromConfig } = await import('./pino-logger.js');
+    const { config } = parseConfigText(
+      [
+        'Clusters:',
+        '  zzzzz:',
+        `    SystemRootToken: ${ROOT.replace(/[^a-z0-9]/gi, '')}`,
+        '    ManagementToken: mgmt0token1abc',
+        '    PostgreSQL: {Connection: {host: localhost, password: db-pass-word}}',
+        '    Containers:',
+        '      CloudVMs:',
+        '        Driver: ec2',
+        '        DriverParameters: {Region: us-east-1, AccessKeyID: AKIAEXAMPLE, SecretAccessKey: s3cr3t/KEY+value}',
+        '    InstanceTypes:',
+        '      m5.large: {ProviderType: m5.large, VCPUs: 2, RAM: 8GiB, IncludedScratch: 32GB, Price: 0.096}',
+        '',
+      ].join('\n'),
+      'config.yml',
+    );
+    const secrets = secretsFromConfig(config);
+    expect(secrets).toEqual(expect.arrayContaining([ROOT, 'mgmt0token1abc', 'db-pass-word', 's3cr3t/KEY+value']));
+    expect(secrets).not.toContain('AKIAEXAMPLE');
+    expect(secrets).not.toContain('us-east-1');
+    const { logger, text } = capture({ secrets });
+    logger.error('talking to EC2', { err: new Error('signature for s3cr3t/KEY+value does not match') });
+    expect(text()).not.toContain('s3cr3t');
+  });
+});
