@@ -24,6 +24,11 @@ const commands: Record<string, Entry> = {
     summary: "admin client of a running daemon's management API (Services.DispatchCloud.InternalURLs, ManagementToken)",
     load: async () => (await import('./instance.js')).command,
   },
+  cloudtest: {
+    usage: 'cloudtest --config CONFIG.yml [--instance-set-id ID] [--image-id ID] [--instance-type NAME] [--destroy-existing] [--command CMD]',
+    summary: 'check the cloud driver end to end: create, list, tags, boot probe over SSH, destroy',
+    load: async () => (await import('./cloudtest.js')).command,
+  },
   'instance-types': {
     usage: 'instance-types --config CONFIG.yml --container CONTAINER.json [--cluster ID]',
     summary: 'print the eligible instance types for a container, in preference order',

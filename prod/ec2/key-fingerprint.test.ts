@@ -1,6 +1,7 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import { utils, type ParsedKey } from 'ssh2';
 import { describe, expect, it } from 'vitest';
+import { generateEd25519KeyPair } from '../../sim/ssh/host-keys.js';
 import { ec2ImportedFingerprint, ec2KeyFingerprints, parseSshPublicKey } from './key-fingerprint.js';
 
 function parseOne(text: string): ParsedKey {
@@ -23,7 +24,7 @@ describe('EC2 key fingerprints', () => {
   });
 
   it('ed25519: SHA-256 of the wire-format key in base64, in several spellings', () => {
-    const pair = utils.generateKeyPairSync('ed25519');
+    const pair = generateEd25519KeyPair();
     const blob = parseOne(pair.public).getPublicSSH();
     const b64 = createHash('sha256').update(blob).digest('base64');
     const key = parseSshPublicKey(`${pair.public} comment here`);
