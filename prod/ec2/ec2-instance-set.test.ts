@@ -1,7 +1,7 @@
 import { utils } from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateEd25519KeyPair } from '../../sim/ssh/host-keys.js';
-import { CapacityError, NotImplementedError, QuotaError } from '../../core/ports/errors.js';
+import { CapacityError, NotImplementedError, QuotaError, RateLimitError } from '../../core/ports/errors.js';
 import type { CreateRequest } from '../../core/ports/instance-set.js';
 import { nullLogger } from '../../core/ports/logger.js';
 import { driverOverEndpoint, TEST_TYPES, type DriverOverEndpoint } from '../../test/fakes/ec2-fixtures.js';
@@ -192,5 +192,31 @@ describe('Ec2InstanceSet against the simulated endpoint', () => {
     expect(h.driver.instanceQuotaGroup(type('m5.large.preemptible'))).toBe('standard-spot');
     expect(h.driver.instanceQuotaGroup(type('p5.48xlarge'))).toBe('p5');
     expect(h.driver.instanceQuotaGroup({ ...type('p5.48xlarge'), providerType: 'p4d.24xlarge' })).toBe('p4');
+  });
+});
+
+describe('Ec2InstanceSet key pairs under concurrency', () => {
+  it('concurrent creates import the key pair once; a duplicate import by another dispatcher is fine', async () => {
+    const h = await driverOverEndpoint(new MemoryInstanceSet());
+    try {
+      const pub = generateEd25519KeyPair().public;
+      await Promise.all([1, 2, 3].map(() => h.driver.create(req('m5.large', { publicKey: pub }))));
+      expect(h.endpoint.calls('ImportKeyPair')).toHaveLength(1);
+      expect(h.endpoint.calls('DescribeKeyPairs')).toHaveLength(1);
+      const other = generateEd25519KeyPair().public;
+      h.endpoint.injectError('DescribeKeyPairs', 'RequestLimitExceeded');
+      expect(await h.driver.create(req('m5.large', { publicKey: other })).catch((e: unknown) => e)).toBeInstanceOf(RateLimitError);
+      // The failure is not cached. An import answering Duplicate (another dispatcher raced us)
+      // counts as imported: here the endpoint lied, so RunInstances finds no such key pair,
+      // and that drops the cached name so the next create imports it for real.
+      h.endpoint.injectError('ImportKeyPair', 'InvalidKeyPair.Duplicate');
+      const e = await h.driver.create(req('m5.large', { publicKey: other })).catch((x: unknown) => x);
+      expect((e as Error).message).toContain('InvalidKeyPair.NotFound');
+      const inst = await h.driver.create(req('m5.large', { publicKey: other }));
+      expect(inst.id).toMatch(/^i-/);
+      expect(h.endpoint.calls('ImportKeyPair').map((c) => c.errorCode)).toEqual(['', 'InvalidKeyPair.Duplicate', '']);
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -10,7 +10,7 @@ import { ec2KeyFingerprints, parseSshPublicKey } from './key-fingerprint.js';
  * again on every create); `forget()` drops the cache when EC2 says the key pair is gone.
  */
 export class KeyPairs {
-  private readonly names = new Map<string, string>();
+  private readonly names = new Map<string, Promise<string>>();
 
   constructor(private readonly client: EC2Client) {}
 
@@ -18,20 +18,29 @@ export class KeyPairs {
    * The key pair name for an `authorized_keys` line.
    * @throws the SDK's error (the caller classifies it) or "parsing public key: ..."
    */
-  async nameFor(publicKey: string): Promise<string> {
+  nameFor(publicKey: string): Promise<string> {
     const key = parseSshPublicKey(publicKey);
-    const cached = this.names.get(key.line);
-    if (cached !== undefined) return cached;
-    const fingerprints = ec2KeyFingerprints(key);
-    const found = await this.client.send(
-      new DescribeKeyPairsCommand({ Filters: [{ Name: 'fingerprint', Values: fingerprints }] }),
-    );
-    let name = found.KeyPairs?.find((k) => k.KeyName !== undefined && k.KeyName !== '')?.KeyName;
+    let name = this.names.get(key.line);
     if (name === undefined) {
-      name = `arvados-dispatch-keypair-${fingerprints[0] ?? ''}`;
-      await this.client.send(new ImportKeyPairCommand({ KeyName: name, PublicKeyMaterial: Buffer.from(key.line) }));
+      // Concurrent creates share one lookup (and one import).
+      name = this.lookUpOrImport(key.line, ec2KeyFingerprints(key));
+      this.names.set(key.line, name);
+      name.catch(() => this.names.delete(key.line));
     }
-    this.names.set(key.line, name);
+    return name;
+  }
+
+  private async lookUpOrImport(line: string, fingerprints: string[]): Promise<string> {
+    const found = await this.client.send(new DescribeKeyPairsCommand({ Filters: [{ Name: 'fingerprint', Values: fingerprints }] }));
+    const existing = found.KeyPairs?.find((k) => k.KeyName !== undefined && k.KeyName !== '')?.KeyName;
+    if (existing !== undefined) return existing;
+    const name = `arvados-dispatch-keypair-${fingerprints[0] ?? ''}`;
+    try {
+      await this.client.send(new ImportKeyPairCommand({ KeyName: name, PublicKeyMaterial: Buffer.from(line) }));
+    } catch (e) {
+      // Another dispatcher with the same key imported it meanwhile: the name is the same.
+      if ((e as { name?: unknown }).name !== 'InvalidKeyPair.Duplicate') throw e;
+    }
     return name;
   }
 
