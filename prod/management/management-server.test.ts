@@ -32,3 +32,17 @@ describe('startManagementServer', () => {
     }
   });
 });
+
+describe('queueViewOf', () => {
+  it('adapts the scheduler containers() list, keeping its order and statuses', async () => {
+    const { queueViewOf } = await import('./queue-view.js');
+    const { mgmtEntry } = await import('../../test/fakes/mgmt-queue.js');
+    const a = mgmtEntry('zzzzz-dz642-00000000000000a');
+    const b = mgmtEntry('zzzzz-dz642-00000000000000b');
+    const view = queueViewOf({ containers: () => [{ entry: b, schedulingStatus: 'first' }, { entry: a, schedulingStatus: '' }] });
+    expect(view.entries().map((e) => [e.container.uuid, e.schedulingStatus])).toEqual([
+      ['zzzzz-dz642-00000000000000b', 'first'],
+      ['zzzzz-dz642-00000000000000a', ''],
+    ]);
+  });
+});

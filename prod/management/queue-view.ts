@@ -27,3 +27,22 @@ export interface QueueViewEntry {
 export interface QueueView {
   entries(): readonly QueueViewEntry[];
 }
+
+/** What the scheduler offers (core/scheduler/scheduler.ts `containers()`), structurally. */
+export interface ScheduledEntriesSource {
+  containers(): readonly { readonly entry: Omit<QueueViewEntry, 'schedulingStatus'>; readonly schedulingStatus: string }[];
+}
+
+/** The QueueView of a scheduler: its entries in its last pass's order, with their statuses. */
+export function queueViewOf(source: ScheduledEntriesSource): QueueView {
+  return {
+    entries: () =>
+      source.containers().map(({ entry, schedulingStatus }) => ({
+        container: entry.container,
+        resources: entry.resources,
+        instanceTypes: entry.instanceTypes,
+        firstSeenAt: entry.firstSeenAt,
+        schedulingStatus,
+      })),
+  };
+}
