@@ -14,6 +14,16 @@ interface Entry {
 }
 
 const commands: Record<string, Entry> = {
+  compare: {
+    usage: 'compare SCENARIO.yaml --policy A,B,... --out DIR [--seeds N] [--set PATH=VALUE]... [--jobs N]',
+    summary: 'run each policy on the same workloads and seeds; write compare.html, compare.json and per-run containers.csv',
+    load: async () => (await import('./compare.js')).command,
+  },
+  whatif: {
+    usage: 'whatif SCENARIO.yaml --vary PATH=V1,V2,... [--vary ...]... --out DIR [--seeds N] [--policy NAME] [--jobs N]',
+    summary: 'sweep scenario values; write whatif.html (cost against waiting time), whatif.json, whatif.csv',
+    load: async () => (await import('./whatif.js')).command,
+  },
   policies: {
     usage: 'policies',
     summary: 'list the mapper policies (name, then description); arvados is the default',

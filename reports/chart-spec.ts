@@ -12,6 +12,8 @@ export interface SeriesSpec {
   readonly labels?: readonly string[];
   /** Error bars for scatter/bar: [low, high] per point. */
   readonly ranges?: readonly (readonly [number, number])[];
+  /** For `scatter`: join the points with a line (default true); false for a cloud of points. */
+  readonly connect?: boolean;
 }
 
 export interface ChartSpec {

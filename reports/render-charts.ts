@@ -140,7 +140,7 @@ export function renderCharts(d3: any, charts: readonly ChartSpec[]): void {
       } else {
         c.series.forEach((s, si) => {
           const sg = g.append('g').attr('class', 'series').attr('data-series', s.name).attr('data-points', s.points.length);
-          if (s.points.length > 1) {
+          if (s.points.length > 1 && s.connect !== false) {
             sg.append('path')
               .attr('d', d3.line()(s.points.map((p) => [x(p[0]), y(p[1])])))
               .attr('fill', 'none')
