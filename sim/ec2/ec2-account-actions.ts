@@ -1,6 +1,7 @@
 import type { InstanceType } from '../../core/domain/instance-type.js';
 import type { InstancePrice } from '../../core/ports/instance-set.js';
 import { ec2ImportedFingerprint, parseSshPublicKey } from '../../prod/ec2/key-fingerprint.js';
+import { normalizePriceHistory } from '../../prod/ec2/spot-prices.js';
 import { Ec2ApiError, filters, optInt, optString, reqString, stringList, type QueryTree } from './query-params.js';
 import type { XmlValue } from './xml.js';
 
@@ -72,19 +73,33 @@ export interface SpotActionsOptions {
 /** DescribeSpotPriceHistory for the configured preemptible types, in one zone. */
 export class SpotActions {
   private readonly started: number;
+  private readonly observed = new Map<string, InstancePrice[]>();
 
   constructor(private readonly o: SpotActionsOptions) {
     this.started = o.now();
   }
 
+  /**
+   * The history of a preemptible type: the `spotPrices` option; else what the served cloud
+   * reported for spot instances of its provider type; else its configured Price since start.
+   */
   history(type: InstanceType): readonly InstancePrice[] {
-    return this.o.spotPrices?.(type) ?? [{ startTime: this.started, price: type.price }];
+    const given = this.o.spotPrices?.(type);
+    if (given !== undefined) return given;
+    const seen = this.observed.get(type.providerType);
+    return seen !== undefined && seen.length > 0 ? seen : [{ startTime: this.started, price: type.price }];
   }
 
-  /** The price in effect now, for RunInstances' MaxPrice check. */
+  /** A spot instance's own price history, as the served cloud reports it. */
+  observe(type: InstanceType, history: readonly InstancePrice[]): void {
+    if (history.length === 0) return;
+    this.observed.set(type.providerType, normalizePriceHistory([...(this.observed.get(type.providerType) ?? []), ...history]));
+  }
+
+  /** The price in effect now, for RunInstances' MaxPrice check: only when given explicitly. */
   current(type: InstanceType): number | undefined {
-    const h = this.history(type);
-    return h[h.length - 1]?.price;
+    const h = this.o.spotPrices?.(type);
+    return h?.[h.length - 1]?.price;
   }
 
   describeSpotPriceHistory(q: QueryTree): Record<string, XmlValue> {

@@ -88,6 +88,17 @@ describe('simulated cloud faults through the EC2 endpoint and the real SDK', () 
     expect(await rejection(h.driver.instances(null))).toBeInstanceOf(TransientError);
   });
 
+  it("spot prices: the driver reads the cloud's billed spot price through DescribeSpotPriceHistory", async () => {
+    await start({ spot: { priceFactor: 0.25, interruptionsPerHour: 0, noticeMs: 120_000 } });
+    const created = await h.driver.create(req('m5.large.preemptible'));
+    const [listed] = await h.driver.instances({ ArvadosInstanceSetID: 'set' });
+    const history = listed!.priceHistory(type('m5.large.preemptible'));
+    // m5.large on demand is 0.096: a quarter of it, since the instance was created.
+    expect(history).toEqual([{ startTime: engine.now(), price: 0.024 }]);
+    expect(created.priceHistory(type('m5.large.preemptible'))).toEqual(history);
+    expect(cloud.ledger.record(created.id)?.price).toBe(0.024);
+  });
+
   it('a VM created through the endpoint boots with the init command the driver sent', async () => {
     await start({});
     const inst = await h.driver.create(req('m5.large'));

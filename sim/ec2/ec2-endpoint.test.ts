@@ -27,7 +27,12 @@ describe('simulated EC2 endpoint over HTTP', () => {
   beforeEach(async () => {
     cloud = new MemoryInstanceSet({ linger: true });
     faults = new FaultInjector(cloud);
-    ep = await Ec2Endpoint.start({ instanceSet: faults, types: TEST_TYPES, now: () => Date.UTC(2026, 0, 1) });
+    ep = await Ec2Endpoint.start({
+      instanceSet: faults,
+      types: TEST_TYPES,
+      now: () => Date.UTC(2026, 0, 1),
+      spotPrices: (t) => [{ startTime: Date.UTC(2026, 0, 1), price: t.price }],
+    });
   });
   afterEach(async () => {
     await ep.close();
@@ -172,6 +177,19 @@ describe('simulated EC2 endpoint over HTTP', () => {
     const none = await call('DescribeSpotPriceHistory', { 'Filter.1.Name': 'instance-type', 'Filter.1.Value.1': 'c5.xlarge' });
     expect(none.body).not.toContain('<item>');
     expect((await call('DescribeSpotPriceHistory', { 'Filter.1.Name': 'zone', 'Filter.1.Value.1': 'x' })).code).toBe('InvalidParameterValue');
+  });
+
+  it('DescribeInstanceStatus: zones and states, all instances on request, paged', async () => {
+    const made = [];
+    for (let i = 0; i < 6; i++) made.push(idOf(await run()));
+    await call('TerminateInstances', { 'InstanceId.1': made[0]! });
+    const running = await call('DescribeInstanceStatus', { MaxResults: '5' });
+    expect(ids(running)).toEqual(made.slice(1, 6));
+    expect(running.body).toContain('<availabilityZone>us-east-1a</availabilityZone><instanceState><code>16</code><name>running</name></instanceState>');
+    const all = await call('DescribeInstanceStatus', { IncludeAllInstances: 'true', MaxResults: '5' });
+    expect(ids(all)).toEqual(made.slice(0, 5));
+    const token = /<nextToken>([^<]+)<\/nextToken>/.exec(all.body)?.[1] ?? '';
+    expect(ids(await call('DescribeInstanceStatus', { IncludeAllInstances: 'true', MaxResults: '5', NextToken: token }))).toEqual([made[5]]);
   });
 
   it('injected errors fail the next calls of one action only, then clear', async () => {

@@ -17,7 +17,11 @@ export interface Ec2EndpointOptions {
   readonly region?: string;
   /** Wall or virtual time in ms (launch times, spot price history); default the system clock. */
   readonly now?: () => number;
-  /** Spot price history of a preemptible type, oldest first; default its Price, constant. */
+  /**
+   * Spot price history of a preemptible type, oldest first. Default: what the served set's
+   * spot instances report (`priceHistory`), else the type's Price, constant. Only a given
+   * history makes RunInstances refuse a MaxPrice below it (SpotMaxPriceTooLow).
+   */
   readonly spotPrices?: (type: InstanceType) => readonly InstancePrice[];
   /** Listen port on 127.0.0.1; default 0 (any free port). */
   readonly port?: number;
@@ -46,8 +50,9 @@ const MAX_BODY = 1 << 20;
  * actions, XML responses, EC2 error documents and codes), so that the production driver,
  * the AWS SDK and the AWS CLI run against it unchanged.
  *
- * Actions: RunInstances, DescribeInstances, CreateTags, TerminateInstances, ImportKeyPair,
- * DescribeKeyPairs, DescribeSpotPriceHistory. Anything else answers InvalidAction.
+ * Actions: RunInstances, DescribeInstances, DescribeInstanceStatus, CreateTags,
+ * TerminateInstances, ImportKeyPair, DescribeKeyPairs, DescribeSpotPriceHistory. Anything
+ * else answers InvalidAction.
  *
  * Authentication: any request carrying a SigV4 Authorization header is accepted; the
  * signature is NOT verified (any access key and secret work). Loopback only.
@@ -76,6 +81,7 @@ export class Ec2Endpoint {
       now,
       keyMaterial: (name) => this.keyPairs.material(name),
       spotPrice: (t) => this.spot.current(t),
+      observeSpot: (t, h) => this.spot.observe(t, h),
     });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       void this.handle(req, res);
@@ -153,6 +159,8 @@ export class Ec2Endpoint {
         return this.instances.runInstances(q);
       case 'DescribeInstances':
         return this.instances.describeInstances(q);
+      case 'DescribeInstanceStatus':
+        return this.instances.describeInstanceStatus(q);
       case 'CreateTags':
         return this.instances.createTags(q);
       case 'TerminateInstances':

@@ -1,5 +1,5 @@
 import type { InstanceType } from '../../core/domain/instance-type.js';
-import type { Instance, InstanceSet, InstanceTags } from '../../core/ports/instance-set.js';
+import type { Instance, InstancePrice, InstanceSet, InstanceTags } from '../../core/ports/instance-set.js';
 import { toEc2ApiError } from './ec2-errors.js';
 import {
   Ec2ApiError,
@@ -13,6 +13,7 @@ import {
   treeList,
   type QueryTree,
 } from './query-params.js';
+import { paginate, wildcard } from './instance-paging.js';
 import type { XmlValue } from './xml.js';
 
 /** What the endpoint knows about an instance beyond the port's view of it. */
@@ -23,6 +24,8 @@ interface Meta {
   readonly subnetId: string | undefined;
   readonly spot: boolean;
   readonly reservationId: string;
+  /** The configured type, when known (for the price history of spot instances). */
+  readonly type: InstanceType | undefined;
   terminated: boolean;
 }
 
@@ -35,6 +38,8 @@ export interface InstanceActionsOptions {
   readonly keyMaterial: (keyName: string) => string | undefined;
   /** The current spot price of a type, if known (for SpotMaxPriceTooLow). */
   readonly spotPrice: (type: InstanceType) => number | undefined;
+  /** Told the price history of each spot instance shown (DescribeSpotPriceHistory's default source). */
+  readonly observeSpot?: (type: InstanceType, history: readonly InstancePrice[]) => void;
 }
 
 const USER_DATA_LIMIT = 16 * 1024;
@@ -95,7 +100,7 @@ export class InstanceActions {
       }
     }
     const items = created.map((inst) => {
-      const m: Meta = { launchTime: this.o.now(), imageId, keyName, subnetId, spot, reservationId, terminated: false };
+      const m: Meta = { launchTime: this.o.now(), imageId, keyName, subnetId, spot, reservationId, type, terminated: false };
       this.meta.set(inst.id, m);
       return this.instanceXml(inst, m);
     });
@@ -155,18 +160,13 @@ export class InstanceActions {
       const missing = ids.filter((id) => !rows.some((i) => i.id === id));
       if (missing.length > 0) throw new Ec2ApiError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
     }
-    const token = optString(q, 'NextToken');
-    const after = token === undefined ? undefined : decodeToken(token);
-    const start = after === undefined ? 0 : rows.findIndex((i) => i.id > after);
-    const end = pageSize === undefined ? rows.length : start + pageSize;
-    const page = start < 0 ? [] : rows.slice(start, end);
-    const last = page[page.length - 1];
+    const { page, nextToken } = paginate(rows, q, pageSize);
     return {
       reservationSet: page.map((i) => {
         const m = this.metaOf(i);
         return { reservationId: m.reservationId, ownerId: '000000000000', groupSet: [], instancesSet: [this.instanceXml(i, m)] };
       }),
-      nextToken: start >= 0 && end < rows.length && last !== undefined ? Buffer.from(last.id).toString('base64url') : undefined,
+      nextToken,
     };
   }
 
@@ -191,6 +191,37 @@ export class InstanceActions {
           return false;
       }
     });
+  }
+
+  /**
+   * DescribeInstanceStatus (Arvados' Go driver maps instances to zones with it):
+   * `InstanceId.N`, `IncludeAllInstances`, `MaxResults`/`NextToken`. Without
+   * IncludeAllInstances only running instances are shown, as in EC2.
+   */
+  async describeInstanceStatus(q: QueryTree): Promise<Record<string, XmlValue>> {
+    const ids = stringList(q, 'InstanceId');
+    const all = optString(q, 'IncludeAllInstances') === 'true';
+    const pageSize = optInt(q, 'MaxResults', 5, 1000);
+    let listed: readonly Instance[];
+    try {
+      listed = await this.o.instanceSet.instances(null);
+    } catch (e) {
+      throw toEc2ApiError(e, 'listing instances');
+    }
+    const rows = [...listed]
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .filter((i) => (ids.length === 0 || ids.includes(i.id)) && (all || this.state(i, this.metaOf(i)).name === 'running'));
+    const { page, nextToken } = paginate(rows, q, pageSize);
+    return {
+      instanceStatusSet: page.map((i) => ({
+        instanceId: i.id,
+        availabilityZone: this.o.zone,
+        instanceState: this.state(i, this.metaOf(i)),
+        systemStatus: { status: 'ok' },
+        instanceStatus: { status: 'ok' },
+      })),
+      nextToken,
+    };
   }
 
   async createTags(q: QueryTree): Promise<Record<string, XmlValue>> {
@@ -254,8 +285,10 @@ export class InstanceActions {
   private metaOf(i: Instance): Meta {
     let m = this.meta.get(i.id);
     if (m === undefined) {
-      const spot = this.o.types.some((t) => t.preemptible && t.providerType === i.providerType && Object.entries(i.tags).some(([k, v]) => k.endsWith('InstanceType') && v === t.name));
-      m = { launchTime: this.started, imageId: '', keyName: undefined, subnetId: undefined, spot, reservationId: `r-${(++this.reservations).toString(16).padStart(17, '0')}`, terminated: false };
+      const named = this.o.types.filter((t) => t.providerType === i.providerType && Object.entries(i.tags).some(([k, v]) => k.endsWith('InstanceType') && v === t.name));
+      const type = named[0];
+      const reservationId = `r-${(++this.reservations).toString(16).padStart(17, '0')}`;
+      m = { launchTime: this.started, imageId: '', keyName: undefined, subnetId: undefined, spot: type?.preemptible === true, reservationId, type, terminated: false };
       this.meta.set(i.id, m);
     }
     return m;
@@ -268,6 +301,7 @@ export class InstanceActions {
 
   private instanceXml(i: Instance, m: Meta): XmlValue {
     const address = i.address();
+    if (m.spot && m.type !== undefined) this.o.observeSpot?.(m.type, i.priceHistory(m.type));
     return {
       instanceId: i.id,
       imageId: m.imageId,
@@ -286,19 +320,4 @@ export class InstanceActions {
       metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', state: 'applied' },
     };
   }
-}
-
-function decodeToken(token: string): string {
-  const id = Buffer.from(token, 'base64url').toString('utf8');
-  if (token === '' || Buffer.from(id).toString('base64url') !== token) {
-    throw new Ec2ApiError('InvalidParameterValue', 'The value for NextToken is not valid');
-  }
-  return id;
-}
-
-/** EC2 filter values allow `*` and `?` wildcards. */
-function wildcard(pattern: string, value: string): boolean {
-  if (!/[*?]/.test(pattern)) return pattern === value;
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 's').test(value);
 }
