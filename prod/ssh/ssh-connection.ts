@@ -102,6 +102,9 @@ export class SshConnection {
         connection = conn();
         resolve(connection);
       });
+      // SSH is request/response: Nagle's algorithm against the peer's delayed ACK would add
+      // ~40 ms to every round trip (handshake steps, each short command).
+      sock.setNoDelay(true);
       sock.connect({ host: o.host, port: o.port });
       client.connect({
         sock,
@@ -189,13 +192,7 @@ export class SshConnection {
       };
       const onAbort = () => {
         if (channel !== null) {
-          // Best effort: OpenSSH forwards signals since 7.9; a server that ignores it still
-          // sees the channel close.
-          try {
-            channel.signal('KILL');
-          } catch {
-            // the channel may already be closing
-          }
+          sendSignal(channel, 'KILL');
           channel.close();
         }
         finish(() => reject(signal.reason));
@@ -282,5 +279,28 @@ export class SshConnection {
     const fns = [...this.closeListeners];
     this.closeListeners.clear();
     for (const fn of fns) fn();
+  }
+}
+
+/**
+ * Ask the server to signal the command (OpenSSH delivers it to the command's process
+ * group), so that a timed-out command does not linger on the VM. ssh2's `signal()` does
+ * nothing once our side of the channel is ended, which it always is (stdin is closed at
+ * once), so the request goes through the channel's protocol object. Best effort: a server
+ * that ignores it still sees the channel close.
+ */
+function sendSignal(channel: ClientChannel, name: string): void {
+  const ch = channel as unknown as {
+    outgoing?: { id?: number; state?: string };
+    _client?: { _protocol?: { signal?: (id: number, name: string) => void } };
+  };
+  const proto = ch._client?._protocol;
+  const id = ch.outgoing?.id;
+  const state = ch.outgoing?.state;
+  if ((state !== 'open' && state !== 'eof') || typeof id !== 'number' || typeof proto?.signal !== 'function') return;
+  try {
+    proto.signal(id, name);
+  } catch {
+    // the connection is going away; closing the channel is all that is left
   }
 }
