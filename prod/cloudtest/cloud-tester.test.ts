@@ -111,3 +111,25 @@ describe('cloudtest', () => {
     expect(q.instanceId).toBeNull();
   });
 });
+
+describe('cloudtest tag check', () => {
+  it('reports a wrong tag without printing the instance secret', async () => {
+    const { engine, cloud } = simCloud({ apiLatencyMs: 100, shutdownMs: 30_000 });
+    // A driver that loses the secret tag and changes another one.
+    const lossy: InstanceSet = {
+      create: (req) => cloud.create({ ...req, tags: { ...req.tags, ArvadosInstanceSecret: 'f'.repeat(40), Owner: 'someone-else' } }),
+      instances: (f) => cloud.instances(f),
+      instanceQuotaGroup: (t) => cloud.instanceQuotaGroup(t),
+      stop: () => {},
+    };
+    const lines: string[] = [];
+    const r = await runUntilSettled(engine, runCloudTest(options(lossy, cloud, engine, lines)));
+    expect(r.ok).toBe(false);
+    expect(r.failures).toEqual([
+      expect.stringMatching(/tag Owner is "someone-else", expected "ops"$/),
+      expect.stringMatching(/tag ArvadosInstanceSecret is wrong, expected \(the instance secret\)$/),
+    ]);
+    expect(lines.join('\n')).not.toContain(SECRET);
+    expect(lines.join('\n')).not.toContain('f'.repeat(40));
+  });
+});

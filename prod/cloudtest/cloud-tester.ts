@@ -90,7 +90,10 @@ export async function runCloudTest(o: CloudTestOptions): Promise<CloudTestResult
     inst = await findInstance(o, list, setFilter, created, fail);
     if (inst === null) return { ok: false, failures, instanceId: created?.id ?? null };
     for (const [k, v] of Object.entries(tags)) {
-      if (inst.tags[k] !== v) fail(`instance ${inst.id}: tag ${k} is ${JSON.stringify(inst.tags[k] ?? null)}, expected ${JSON.stringify(v)}`);
+      if (inst.tags[k] === v) continue;
+      // The instance secret is never printed.
+      const show = (x: string | undefined) => (k === keys.instanceSecret && x !== undefined ? '(the instance secret)' : JSON.stringify(x ?? null));
+      fail(`instance ${inst.id}: tag ${k} is ${k === keys.instanceSecret ? (inst.tags[k] === undefined ? 'missing' : 'wrong') : show(inst.tags[k])}, expected ${show(v)}`);
     }
     if (failures.length === 0) o.log(`instance ${inst.id} has the expected tags`);
     const target = new HostVerifier(inst, o.secret, new RemoteCommands('crunch-run', inst.remoteUser()).catSecret(), () => {});
