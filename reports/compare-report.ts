@@ -170,7 +170,7 @@ export function compareReportSpec(r: CompareResult): ReportSpec {
       {
         title: 'Instance-hours by instance type (median over seeds)',
         columns: ['instance type', ...r.policies],
-        rows: types.map((t) => [t, ...r.byPolicy.map((p) => formatSpread(p.hoursByType[t] ?? null))]),
+        rows: types.map((t) => [t, ...r.byPolicy.map((p) => formatSpread(p.hoursByType[t] ?? { median: 0, min: 0, max: 0 }))]),
       },
     ],
     notes: [

@@ -186,7 +186,9 @@ export function renderCharts(d3: any, charts: readonly ChartSpec[]): void {
       c.series.forEach((s, si) => {
         const row = legend.append('g').attr('transform', `translate(0,${si * 18})`);
         row.append('rect').attr('width', 12).attr('height', 12).attr('fill', color(si));
-        row.append('text').attr('x', 18).attr('y', 10).attr('font-size', 12).text(s.name);
+        // The legend column is narrow: long names are cut, the whole name shows on hover.
+        const text = row.append('text').attr('x', 18).attr('y', 10).attr('font-size', 12).text(s.name.length > 22 ? `${s.name.slice(0, 21)}…` : s.name);
+        if (s.name.length > 22) text.append('title').text(s.name);
       });
     }
   }
