@@ -173,6 +173,13 @@ describe('SshExecutor connection failures', () => {
     expect(await hog).toBeInstanceOf(TransientError);
   });
 
+  it('treats a timeout of 0 or Infinity as none', async () => {
+    const { server: s } = await server(generateTestKeyPair());
+    const ex = executor(new MutableTarget(s.address), { commandTimeoutMs: 0 });
+    expect((await ex.execute('echo a')).stdout.toString()).toBe('a\n');
+    expect((await ex.execute('echo b', { timeoutMs: Infinity })).stdout.toString()).toBe('b\n');
+  });
+
   it('moves to the new address when the target changes', async () => {
     const a = await server(generateTestKeyPair());
     const b = await server(generateTestKeyPair());

@@ -29,7 +29,10 @@ export interface SshExecutorOptions {
   readonly defaultPort?: number | string;
   /** TCP connect + handshake + authentication. Default 60 s, as the reference. */
   readonly dialTimeoutMs?: number;
-  /** Per command (connection set-up and host-key check included) unless ExecOptions says otherwise. Default 5 min. */
+  /**
+   * Per command (connection set-up and host-key check included) unless ExecOptions says
+   * otherwise. Default 5 min; 0 or Infinity: no timeout (the reference's behaviour).
+   */
   readonly commandTimeoutMs?: number;
   /**
    * Between failed connection attempts. Default 1 s doubling to 30 s. `{initialMs: 0}`
@@ -106,9 +109,13 @@ export class SshExecutor implements Executor {
   async execute(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const timeoutMs = opts.timeoutMs ?? this.commandTimeoutMs;
     const ac = new AbortController();
-    const timer = this.clock.setTimer(timeoutMs, () =>
-      ac.abort(new TimeoutError(`running ${brief(command)} on ${this.describeTarget()}: timed out after ${timeoutMs}ms`)),
-    );
+    // A non-finite or non-positive timeout means none (clocks differ on what such a timer does).
+    const timer =
+      Number.isFinite(timeoutMs) && timeoutMs > 0
+        ? this.clock.setTimer(timeoutMs, () =>
+            ac.abort(new TimeoutError(`running ${brief(command)} on ${this.describeTarget()}: timed out after ${timeoutMs}ms`)),
+          )
+        : null;
     try {
       const outcome = await this.runOnTrustedConnection(command, opts.stdin, ac.signal);
       if (outcome.exitCode === 0) return { stdout: outcome.stdout, stderr: outcome.stderr };
@@ -120,7 +127,7 @@ export class SshExecutor implements Executor {
         outcome.stderr,
       );
     } finally {
-      timer.cancel();
+      timer?.cancel();
     }
   }
 
