@@ -135,6 +135,11 @@ export function tagList(t: QueryTree, name = 'Tag'): [string, string][] {
   if (tags.length > 50) throw new Ec2ApiError('TagLimitExceeded', 'The maximum number of tags for a resource is 50');
   for (const [k, v] of tags) {
     if (k.length > 128 || v.length > 256) throw new Ec2ApiError('InvalidParameterValue', `Tag ${JSON.stringify(k.slice(0, 40))} is too long (key 128, value 256 characters at most)`);
+    // EC2 allows letters, digits, spaces and `_.:/=+-@` in any script; we refuse only what
+    // XML 1.0 cannot carry back unchanged (control characters; CR becomes LF).
+    if (/[\u0000-\u0008\u000b-\u001f\ufffe\uffff]/.test(k + v)) {
+      throw new Ec2ApiError('InvalidParameterValue', `Tag ${JSON.stringify(k.slice(0, 40))} contains a control character`);
+    }
     if (k.toLowerCase().startsWith('aws:')) throw new Ec2ApiError('InvalidParameterValue', `Tag keys starting with 'aws:' are reserved for internal use`);
   }
   return tags;
