@@ -137,10 +137,19 @@ export function tagList(t: QueryTree, name = 'Tag'): [string, string][] {
     if (k.length > 128 || v.length > 256) throw new Ec2ApiError('InvalidParameterValue', `Tag ${JSON.stringify(k.slice(0, 40))} is too long (key 128, value 256 characters at most)`);
     // EC2 allows letters, digits, spaces and `_.:/=+-@` in any script; we refuse only what
     // XML 1.0 cannot carry back unchanged (control characters; CR becomes LF).
-    if (/[\u0000-\u0008\u000b-\u001f\ufffe\uffff]/.test(k + v)) {
+    if (hasControlCharacter(k + v)) {
       throw new Ec2ApiError('InvalidParameterValue', `Tag ${JSON.stringify(k.slice(0, 40))} contains a control character`);
     }
     if (k.toLowerCase().startsWith('aws:')) throw new Ec2ApiError('InvalidParameterValue', `Tag keys starting with 'aws:' are reserved for internal use`);
   }
   return tags;
+}
+
+/** Characters below U+0020 other than tab and LF, and the non-characters U+FFFE/U+FFFF. */
+export function hasControlCharacter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a) || c === 0xfffe || c === 0xffff) return true;
+  }
+  return false;
 }
