@@ -154,8 +154,9 @@ describe('Ec2InstanceSet against the simulated endpoint', () => {
     const spot = [a!, b!].find((i) => i.tags.ArvadosInstanceType === 'm5.large.preemptible')!;
     const onDemand = [a!, b!].find((i) => i !== spot)!;
     expect(onDemand.priceHistory(type('m5.large'))).toEqual([]);
-    // 0.72 per GiB-month x 10 GiB / 30 / 24 = 0.01 per hour.
-    expect(spot.priceHistory(spotType)).toEqual([{ startTime: h.clock.now(), price: 0.04 + 0.01 }]);
+    // The served fake reports its type's price since time 0 (in effect at the lookback's start);
+    // 0.72 per GiB-month x 10 GiB / 30 / 24 = 0.01 per hour on top.
+    expect(spot.priceHistory(spotType)).toEqual([{ startTime: 0, price: 0.04 + 0.01 }]);
     const calls = h.endpoint.calls('DescribeSpotPriceHistory');
     expect(calls).toHaveLength(1);
     expect(calls[0]!.params).toMatchObject({
