@@ -102,6 +102,26 @@ describe('SshExecutor host keys', () => {
   });
 });
 
+describe('SshExecutor host-key check that gets no answer', () => {
+  it('is a transient failure, not a refusal', async () => {
+    const { server: s } = await server(generateTestKeyPair());
+    const log = new RecordingLogger();
+    const target: ExecutorTarget = {
+      address: () => s.address,
+      remoteUser: () => 'root',
+      verifyHostKey: async (_key, run) => {
+        await run('sleep 30');
+      },
+    };
+    const ex = executor(target, { commandTimeoutMs: 300, logger: log });
+    const e = await ex.execute('echo x', { timeoutMs: 5_000 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(TransientError);
+    expect(e).not.toBeInstanceOf(HostKeyError);
+    expect((e as Error).message).toMatch(/running "sleep 30" to verify the host key: timed out after 300ms/);
+    expect(log.lines.some((l) => l.msg === 'host key refused')).toBe(false);
+  });
+});
+
 describe('SshExecutor connection failures', () => {
   it('reports a VM that cannot answer as a connection failure, even mid host-key check', async () => {
     const { server: s, handler } = await server(generateTestKeyPair());

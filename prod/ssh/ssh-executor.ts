@@ -108,16 +108,9 @@ export class SshExecutor implements Executor {
 
   async execute(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const timeoutMs = opts.timeoutMs ?? this.commandTimeoutMs;
-    const ac = new AbortController();
-    // A non-finite or non-positive timeout means none (clocks differ on what such a timer does).
-    const timer =
-      Number.isFinite(timeoutMs) && timeoutMs > 0
-        ? this.clock.setTimer(timeoutMs, () =>
-            ac.abort(new TimeoutError(`running ${brief(command)} on ${this.describeTarget()}: timed out after ${timeoutMs}ms`)),
-          )
-        : null;
+    const deadline = this.deadline(timeoutMs, () => `running ${brief(command)} on ${this.describeTarget()}`);
     try {
-      const outcome = await this.runOnTrustedConnection(command, opts.stdin, ac.signal);
+      const outcome = await this.runOnTrustedConnection(command, opts.stdin, deadline.signal);
       if (outcome.exitCode === 0) return { stdout: outcome.stdout, stderr: outcome.stderr };
       const status = outcome.exitCode === null ? `killed by signal ${outcome.signal ?? '(none reported)'}` : `exit status ${outcome.exitCode}`;
       throw new CommandError(
@@ -127,7 +120,7 @@ export class SshExecutor implements Executor {
         outcome.stderr,
       );
     } finally {
-      timer?.cancel();
+      deadline.cancel();
     }
   }
 
@@ -241,26 +234,24 @@ export class SshExecutor implements Executor {
     if (this.acceptedKey !== null && this.acceptedKey.equals(key)) return;
     const fields = { address: conn.address, keyType: keyTypeOf(key), fingerprint: keyFingerprint(key) };
     const run = async (cmd: string): Promise<ExecResult> => {
-      const ac = new AbortController();
-      const timer = this.clock.setTimer(this.commandTimeoutMs, () =>
-        ac.abort(new TimeoutError(`verifying the host key of ${conn.address}: ${brief(cmd)} timed out`)),
-      );
+      const deadline = this.deadline(this.commandTimeoutMs, () => `running ${brief(cmd)} to verify the host key`);
       try {
-        const o = await conn.exec(cmd, undefined, ac.signal);
+        const o = await conn.exec(cmd, undefined, deadline.signal);
         if (o.exitCode !== 0) {
-          throw new CommandError(`verifying the host key of ${conn.address}: ${brief(cmd)} exited ${o.exitCode ?? o.signal}`, o.exitCode ?? -1, o.stdout, o.stderr);
+          const status = o.exitCode === null ? `killed by signal ${o.signal ?? '(none reported)'}` : `exit status ${o.exitCode}`;
+          throw new CommandError(`running ${brief(cmd)} to verify the host key: ${status}`, o.exitCode ?? -1, o.stdout, o.stderr);
         }
         return { stdout: o.stdout, stderr: o.stderr };
       } finally {
-        timer.cancel();
+        deadline.cancel();
       }
     };
     try {
       await this.target.verifyHostKey(key, run);
     } catch (e) {
-      // Losing the link mid-check says nothing about the key: try again later.
-      if (!conn.isOpen) {
-        throw new TransientError(`verifying the host key of ${conn.address}: connection dropped: ${describeError(e)}`, { cause: e });
+      // Losing the link, or no answer in time, says nothing about the key: try again later.
+      if (!conn.isOpen || causedBy(e, TimeoutError)) {
+        throw new TransientError(`verifying the host key of ${conn.address}: ${describeError(e)}`, { cause: e });
       }
       this.log.warn('host key refused', { ...fields, error: describeError(e) });
       if (e instanceof HostKeyError) throw e;
@@ -268,6 +259,18 @@ export class SshExecutor implements Executor {
     }
     this.log.info(this.acceptedKey === null ? 'host key accepted' : 'changed host key verified and accepted', fields);
     this.acceptedKey = Buffer.from(key);
+  }
+
+  /**
+   * A signal that aborts with TimeoutError("<doing>: timed out after Nms") after `ms`. A
+   * non-finite or non-positive `ms` means no deadline (clocks differ on what such a timer
+   * does).
+   */
+  private deadline(ms: number, doing: () => string): { signal: AbortSignal; cancel(): void } {
+    const ac = new AbortController();
+    if (!(Number.isFinite(ms) && ms > 0)) return { signal: ac.signal, cancel: () => {} };
+    const timer = this.clock.setTimer(ms, () => ac.abort(new TimeoutError(`${doing()}: timed out after ${ms}ms`)));
+    return { signal: ac.signal, cancel: () => timer.cancel() };
   }
 
   private describeTarget(): string {
@@ -278,6 +281,16 @@ export class SshExecutor implements Executor {
 /** The ExecutorFactory the daemon hands to the pool: one SshExecutor per instance. */
 export function sshExecutorFactory(opts: SshExecutorOptions): ExecutorFactory {
   return (target) => new SshExecutor(target, opts);
+}
+
+/** Whether `e` or an error in its `cause` chain is a `kind`. */
+function causedBy(e: unknown, kind: abstract new (...args: never[]) => Error): boolean {
+  let cur: unknown = e;
+  for (let depth = 0; depth < 10 && cur instanceof Error; depth++) {
+    if (cur instanceof kind) return true;
+    cur = (cur as Error).cause;
+  }
+  return false;
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
