@@ -27,6 +27,8 @@ export interface ChartSpec {
   readonly categories?: readonly string[];
   /** For `histogram`: number of bins. */
   readonly bins?: number;
+  /** For `line` and `scatter`: start the y axis at 0 (default true); false fits it to the data. */
+  readonly yZero?: boolean;
   /** Format x values as durations (seconds → "2h 30m"). */
   readonly xIsTime?: boolean;
 }

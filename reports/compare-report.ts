@@ -133,6 +133,7 @@ export function compareReportSpec(r: CompareResult): ReportSpec {
       id: 'cost-vs-wait',
       kind: 'scatter',
       title: 'Cost against wait p95: one point per seed',
+      yZero: false,
       xLabel: 'wait p95 (seconds)',
       yLabel: 'total cost (price unit)',
       series: r.policies.map((policy) => {

@@ -98,7 +98,12 @@ export function renderCharts(d3: any, charts: readonly ChartSpec[]): void {
       } else {
         ymax = d3.max(c.series.flatMap((s) => s.points.map((p, i) => Math.max(p[1], s.ranges?.[i]?.[1] ?? 0)))) ?? 1;
       }
-      const ymin = c.kind === 'scatter' ? Math.min(0, d3.min(all, (p: readonly number[]) => p[1])) : 0;
+      let ymin = c.kind === 'scatter' ? Math.min(0, d3.min(all, (p: readonly number[]) => p[1])) : 0;
+      if (c.yZero === false && (c.kind === 'line' || c.kind === 'scatter')) {
+        // Fit the data with a margin, so that small differences between points show.
+        const lo = d3.min(c.series.flatMap((s) => s.points.map((p, i) => Math.min(p[1], s.ranges?.[i]?.[0] ?? p[1]))));
+        ymin = lo - Math.max((ymax - lo) * 0.08, Math.abs(lo) * 0.01);
+      }
       y = d3.scaleLinear().domain([ymin, ymax > ymin ? ymax : ymin + 1]).nice().range([ih, 0]);
 
       if (c.kind === 'stacked-area') {

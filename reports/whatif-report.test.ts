@@ -76,7 +76,7 @@ describe('whatif report', () => {
     const cost0 = spec.charts[1]!;
     expect(cost0.series.map((s) => s.name)).toEqual(['bootTime={median: 90s, p95: 4m}', 'bootTime=<b>3m</b>']);
     expect(cost0.series[0]!.points.map((p) => p[0])).toEqual([10, 20, 40]);
-    expect(spec.charts[0]!.series[0]!.labels![0]).toBe('MaxInstances=40, bootTime={median: 90s, p95: 4m}');
+    expect(spec.charts[0]!.series[0]!.labels!.slice(0, 2)).toEqual(['#1 40, {median: 90s, p95: 4m}'.slice(0, 25) + '…', '#2 40, <b>3m</b>']);
     expect(renderWhatifReport(fixture())).not.toContain('<b>3m</b>');
   });
 

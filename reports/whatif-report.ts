@@ -115,23 +115,26 @@ function csvCell(v: string): string {
   return /[",\n\r]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
 }
 
-function pointLabel(names: readonly string[], p: WhatifPoint): string {
-  return p.values.map((v, i) => `${names[i]}=${v}`).join(', ');
+/** "#3 10, 90s": the row of the table, then the values, cut short: points sit close together. */
+function pointLabel(r: WhatifResult, p: WhatifPoint): string {
+  const text = `#${r.points.indexOf(p) + 1} ${p.values.join(', ')}`;
+  return text.length > 26 ? `${text.slice(0, 25)}…` : text;
 }
 
-function tradeoffChart(r: WhatifResult, names: readonly string[]): ChartSpec {
+function tradeoffChart(r: WhatifResult): ChartSpec {
   const front = paretoFront(r.points);
   return {
     id: 'tradeoff',
     kind: 'scatter',
-    title: `Cost against waiting time: one point per configuration (median of ${r.seeds.length} seeds)`,
+    title: `Cost against waiting time: one point per configuration (# as in the table; median of ${r.seeds.length} seeds)`,
+    yZero: false,
     xLabel: 'wait p95 (seconds)',
     yLabel: 'total cost (price unit)',
     series: [
       {
         name: 'configurations',
         points: r.points.map((p) => [p.waitP95.median, p.cost.median] as [number, number]),
-        labels: r.points.map((p) => pointLabel(names, p)),
+        labels: r.points.map((p) => pointLabel(r, p)),
         connect: false,
       },
       { name: 'best trade-offs', points: front.map((p) => [p.waitP95.median, p.cost.median] as [number, number]) },
@@ -166,7 +169,7 @@ function axisChart(r: WhatifResult, names: readonly string[], ai: number, figure
     xLabel: axis.unit !== '' ? `${axis.path} (${axis.unit})` : axis.path,
     yLabel: figure === 'cost' ? 'total cost (price unit)' : 'wait p95 (seconds)',
     series,
-    ...(axis.numeric === null ? { categories: axis.texts } : {}),
+    ...(axis.numeric === null ? { categories: axis.texts } : { yZero: false }),
   };
 }
 
@@ -200,7 +203,7 @@ export function whatifReportSpec(r: WhatifResult): ReportSpec {
       'Best trade-off: no other configuration has both a lower (or equal) median cost and a lower (or equal) median wait p95.',
       'Every figure is in whatif.json, one row per configuration in whatif.csv, and the per-container rows of each run in point<i>-seed<k>/containers.csv beside this page.',
     ],
-    charts: [tradeoffChart(r, names), ...r.axes.flatMap((_, ai) => [axisChart(r, names, ai, 'cost'), axisChart(r, names, ai, 'wait')])],
+    charts: [tradeoffChart(r), ...r.axes.flatMap((_, ai) => [axisChart(r, names, ai, 'cost'), axisChart(r, names, ai, 'wait')])],
   };
 }
 
