@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { policyNames } from '../core/scheduler/policies.js';
 import type { CompareResult } from '../reports/compare-report.js';
+import { RunCounter } from './batch.js';
 import { main } from './main.js';
 
 // Small and fast: 24 containers on two instance types (names without dots, so that
@@ -134,5 +135,18 @@ describe('vmdispatch compare', () => {
     const r = await run('compare', join(dir, 'missing.yaml'), '--policy', 'arvados', '--out', join(dir, 'y'));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/missing\.yaml: cannot read the scenario: ENOENT/);
+  });
+
+  it('counts runs done on a terminal only', () => {
+    const writes: string[] = [];
+    const fake = (isTTY: boolean) => ({ isTTY, write: (t: string) => writes.push(t) }) as unknown as NodeJS.WriteStream;
+    const quiet = new RunCounter('compare x', fake(false));
+    quiet.update(1, 4);
+    quiet.clear();
+    expect(writes).toEqual([]);
+    const tty = new RunCounter('compare x', fake(true));
+    tty.update(3, 4);
+    tty.clear();
+    expect(writes).toEqual(['\rcompare x: 3/4 runs done\x1b[K', '\r\x1b[K']);
   });
 });
