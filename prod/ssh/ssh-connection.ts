@@ -105,21 +105,25 @@ export class SshConnection {
       // SSH is request/response: Nagle's algorithm against the peer's delayed ACK would add
       // ~40 ms to every round trip (handshake steps, each short command).
       sock.setNoDelay(true);
-      sock.connect({ host: o.host, port: o.port });
-      client.connect({
-        sock,
-        username: o.username,
-        authHandler: o.signers.map((key) => ({ type: 'publickey' as const, username: o.username, key })),
-        // Every key is accepted here and recorded: trust is decided after authentication,
-        // by the executor, before any worker command runs on this connection.
-        hostVerifier: (key: Buffer) => {
-          hostKey = Buffer.from(key);
-          return true;
-        },
-        // The Clock owns time (virtual in the simulator): ssh2's wall-clock timers are off.
-        readyTimeout: 0,
-        keepaliveInterval: 0,
-      });
+      try {
+        sock.connect({ host: o.host, port: o.port });
+        client.connect({
+          sock,
+          username: o.username,
+          authHandler: o.signers.map((key) => ({ type: 'publickey' as const, username: o.username, key })),
+          // Every key is accepted here and recorded: trust is decided after authentication,
+          // by the executor, before any worker command runs on this connection.
+          hostVerifier: (key: Buffer) => {
+            hostKey = Buffer.from(key);
+            return true;
+          },
+          // The Clock owns time (virtual in the simulator): ssh2's wall-clock timers are off.
+          readyTimeout: 0,
+          keepaliveInterval: 0,
+        });
+      } catch (e) {
+        fail(describeError(e), e);
+      }
     });
   }
 

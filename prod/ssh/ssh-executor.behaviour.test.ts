@@ -193,6 +193,16 @@ describe('SshExecutor connection failures', () => {
     expect(await hog).toBeInstanceOf(TransientError);
   });
 
+  it('reports a key the VM does not accept as a connection failure', async () => {
+    const { server: s, handler } = await server(generateTestKeyPair());
+    const stranger = generateTestKeyPair('stranger');
+    const ex = executor(new MutableTarget(s.address), { signers: [stranger.parsed] });
+    const e = await ex.execute('echo x').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(TransientError);
+    expect((e as Error).message).toMatch(/authentication methods failed/);
+    expect(handler.commands).toEqual([]);
+  });
+
   it('treats a timeout of 0 or Infinity as none', async () => {
     const { server: s } = await server(generateTestKeyPair());
     const ex = executor(new MutableTarget(s.address), { commandTimeoutMs: 0 });

@@ -221,6 +221,11 @@ export class SshExecutor implements Executor {
       conn.close();
       throw new TransientError(`connecting to ${conn.address}: the executor was closed`);
     }
+    if (this.target.address() !== raw) {
+      // setTarget moved the instance while we were connecting to its old address.
+      conn.close();
+      throw new TransientError(`connecting to ${conn.address}: the instance's address changed meanwhile`);
+    }
     this.failures = 0;
     this.conn = conn;
     conn.onClose(() => {

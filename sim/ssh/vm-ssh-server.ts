@@ -150,7 +150,10 @@ function serveExec(stream: ServerChannel, command: string, handler: CommandHandl
   });
   stream.on('data', (d: Buffer) => input.push(d));
   stream.once('end', () => {
-    handler.run(command, Buffer.concat(input)).then(
+    // Through a promise so that a handler that throws instead of rejecting is handled alike.
+    Promise.resolve()
+      .then(() => handler.run(command, Buffer.concat(input)))
+      .then(
       (out) => {
         if (closed) return;
         if (out.stdout.length > 0) stream.write(out.stdout);
