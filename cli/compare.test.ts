@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { policyNames } from '../core/scheduler/policies.js';
 import type { CompareResult } from '../reports/compare-report.js';
-import { RunCounter } from './batch.js';
+import { DRAWN_CHARTS, fakeSummary, type DrawnChart } from '../reports/report-fixtures.test-support.js';
+import { browserUnavailable, launchBrowser, openReport } from '../test/support/browser.js';
+import { brokeInvariants, RunCounter } from './batch.js';
 import { main } from './main.js';
 
 // Small and fast: 24 containers on two instance types (names without dots, so that
@@ -92,6 +94,21 @@ describe('vmdispatch compare', () => {
     expect(html).toContain('<h2>Summary by policy</h2>');
     expect(html).not.toMatch(/<script[^>]+src=/);
 
+    if (!browserUnavailable()) {
+      // The report of real runs renders: a dot per seed for each policy.
+      const browser = await launchBrowser();
+      try {
+        const { page, errors } = await openReport(browser, join(out, 'compare.html'));
+        const charts = (await page.evaluate(DRAWN_CHARTS)) as DrawnChart[];
+        expect(errors).toEqual([]);
+        expect(charts.map((c) => c.id)).toEqual(['cost-ratio', 'wait-p95', 'hours-by-type', 'cost-vs-wait']);
+        expect(charts[0]!.series[0]!.points).toBe(policies.length);
+        expect(charts[3]!.series.map((x) => x.points)).toEqual(policies.map(() => 2));
+      } finally {
+        await browser.close();
+      }
+    }
+
     // Determinism: the same inputs give the same figures (wall time aside).
     const out2 = join(dir, 'out2');
     expect((await run('compare', scenario, '--policy', policies.join(','), '--seeds', '2', '--out', out2, '--quiet', '--jobs', '1')).code).toBe(0);
@@ -148,5 +165,10 @@ describe('vmdispatch compare', () => {
     tty.update(3, 4);
     tty.clear();
     expect(writes).toEqual(['\rcompare x: 3/4 runs done\x1b[K', '\r\x1b[K']);
+  });
+
+  it('fails (exit 1) when any run broke an invariant', () => {
+    expect(brokeInvariants([fakeSummary({ cost: 1, p95: 1 }), fakeSummary({ cost: 1, p95: 1, violations: 2 })])).toBe(1);
+    expect(brokeInvariants([fakeSummary({ cost: 1, p95: 1 })])).toBe(0);
   });
 });

@@ -3,7 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DRAWN_CHARTS, type DrawnChart } from '../reports/report-fixtures.test-support.js';
 import type { WhatifResult } from '../reports/whatif-report.js';
+import { browserUnavailable, launchBrowser, openReport } from '../test/support/browser.js';
 import { InputError } from './errors.js';
 import { main } from './main.js';
 import { parseAxes, parseVary, splitValues } from './whatif.js';
@@ -107,6 +109,27 @@ describe('vmdispatch whatif', () => {
     expect(csv[1]).toMatch(/^1,2,30s,[\d.]+,/);
     for (let i = 1; i <= 4; i++) expect(existsSync(join(out, `point${i}-seed1`, 'containers.csv'))).toBe(true);
     expect(readFileSync(join(out, 'whatif.html'), 'utf8')).toContain('<h2>Configurations</h2>');
+    if (!browserUnavailable()) {
+      const browser = await launchBrowser();
+      try {
+        const { page, errors } = await openReport(browser, join(out, 'whatif.html'));
+        const charts = (await page.evaluate(DRAWN_CHARTS)) as DrawnChart[];
+        expect(errors).toEqual([]);
+        expect(charts.map((c) => [c.id, c.kind])).toEqual([
+          ['tradeoff', 'scatter'],
+          ['cost-by-0', 'line'],
+          ['wait-by-0', 'line'],
+          ['cost-by-1', 'line'],
+          ['wait-by-1', 'line'],
+        ]);
+        expect(charts[0]!.series[0]!.points).toBe(4);
+        expect(charts[1]!.axisLabels[0]).toBe('cluster.Containers.CloudVMs.MaxInstances');
+        expect(charts[3]!.axisLabels[0]).toBe('cloud.bootTime (seconds)');
+        for (const c of charts.slice(1)) expect(c.series.map((x) => x.points)).toEqual([2, 2]);
+      } finally {
+        await browser.close();
+      }
+    }
   });
 
   it('exits 2 naming the --vary value that makes an invalid scenario', async () => {
