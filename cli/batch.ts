@@ -35,6 +35,15 @@ export function requireOut(out: string | undefined, usage: string): string {
   return out;
 }
 
+/** Create the `--out` folder. @throws InputError when it cannot be (a file is in the way, no permission) */
+export function makeOutDir(out: string): void {
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw new InputError(`--out ${out}: cannot create the folder: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 /**
  * "runs done / total" on a terminal's stderr; nothing when stderr is not a TTY, so pipes
  * and CI logs stay clean.

@@ -148,6 +148,12 @@ describe('vmdispatch compare', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('exits 2 when --out cannot be a folder', async () => {
+    const r = await run('compare', scenario, '--policy', 'arvados', '--seeds', '1', '--out', join(scenario, 'sub'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--out .*tiny\.yaml.sub: cannot create the folder: ENOTDIR/);
+  });
+
   it('exits 2 naming an unreadable scenario file', async () => {
     const r = await run('compare', join(dir, 'missing.yaml'), '--policy', 'arvados', '--out', join(dir, 'y'));
     expect(r.code).toBe(2);

@@ -1,13 +1,12 @@
 // `vmdispatch compare SCENARIO.yaml --policy a,b,c [--seeds N] --out DIR`: every policy on
 // the same workloads and seeds; compare.html, compare.json, and each run's containers.csv.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringifyJson } from '../core/domain/json.js';
 import { findPolicy, policyNames } from '../core/scheduler/policies.js';
 import { aggregateCompare, renderCompareReport, type CompareResult } from '../reports/compare-report.js';
 import type { BatchJob } from '../sim/runner/parallel.js';
 import { formatSpread } from '../reports/spread.js';
-import { brokeInvariants, describeParallelism, parseCount, requireDirect, requireOut, runBatchOrExit, safeName, seedList, writeRunFiles } from './batch.js';
+import { brokeInvariants, describeParallelism, makeOutDir, parseCount, requireDirect, requireOut, runBatchOrExit, safeName, seedList, writeRunFiles } from './batch.js';
 import { InputError } from './errors.js';
 import type { Command } from './main.js';
 import { HelpRequested, loadScenarioOrExit, parseSimArgs } from './sim.js';
@@ -46,7 +45,7 @@ export async function compare(argv: readonly string[]): Promise<{ result: Compar
   const jobs: (BatchJob & { policy: string; seed: number })[] = policies.flatMap((policy) =>
     seedValues.map((seed) => ({ file: args.file, options: { ...base, seed, policy }, policy, seed })),
   );
-  mkdirSync(out, { recursive: true });
+  makeOutDir(out);
   if (!args.quiet) console.error(`compare ${scenario.name}: ${policies.length} policies x ${seeds} seeds: ${describeParallelism(jobs.length, jobsOpt)}`);
   const summaries = await runBatchOrExit({
     jobs,

@@ -132,6 +132,16 @@ describe('vmdispatch whatif', () => {
     }
   });
 
+  it('varies a price: the same runs cost more at the higher price', async () => {
+    const out = join(dir, 'price');
+    const r = await run('whatif', scenario, '--vary', 'cluster.InstanceTypes.small.Price=0.1,0.3', '--seeds', '1', '--out', out, '-q');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'whatif.json'), 'utf8')) as WhatifResult;
+    const [cheap, dear] = result.points;
+    expect(dear!.cost.median).toBeGreaterThan(cheap!.cost.median);
+    expect(result.axes[0]).toMatchObject({ numeric: [0.1, 0.3], unit: '' });
+  });
+
   it('exits 2 naming the --vary value that makes an invalid scenario', async () => {
     const r = await run('whatif', scenario, '--vary', 'cloud.bootTime=90s,soon', '--out', join(dir, 'bad'));
     expect(r.code).toBe(2);

@@ -1,7 +1,6 @@
 // `vmdispatch whatif SCENARIO.yaml --vary PATH=v1,v2,... [--vary ...] --out DIR`: a sweep over
 // scenario values (the cartesian product of the --vary lists), each point run with every
 // seed; whatif.html (the cost / waiting-time trade-off), whatif.json, whatif.csv.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { stringifyJson } from '../core/domain/json.js';
@@ -10,7 +9,7 @@ import { gridIndices, paretoFront, renderWhatifReport, whatifCsv, whatifPoint, t
 import type { BatchJob } from '../sim/runner/parallel.js';
 import { readDuration } from '../sim/scenario/fields.js';
 import type { ScenarioOptions } from '../sim/scenario/scenario.js';
-import { brokeInvariants, describeParallelism, parseCount, requireDirect, requireOut, runBatchOrExit, seedList, writeRunFiles } from './batch.js';
+import { brokeInvariants, describeParallelism, makeOutDir, parseCount, requireDirect, requireOut, runBatchOrExit, seedList, writeRunFiles } from './batch.js';
 import { InputError } from './errors.js';
 import type { Command } from './main.js';
 import { HelpRequested, loadScenarioOrExit, parseSimArgs } from './sim.js';
@@ -136,7 +135,7 @@ export async function whatif(argv: readonly string[]): Promise<{ result: WhatifR
   const jobs: (BatchJob & { point: number; seed: number })[] = grid.flatMap((at, point) =>
     seeds.map((seed) => ({ file: args.file, options: { ...base, seed, sets: [...(base.sets ?? []), ...pointSets(axes, at)] }, point, seed })),
   );
-  mkdirSync(out, { recursive: true });
+  makeOutDir(out);
   if (!args.quiet) console.error(`whatif ${scenario.name}: ${grid.length} configurations x ${nSeeds} seeds: ${describeParallelism(jobs.length, jobsOpt)}`);
   const summaries = await runBatchOrExit({
     jobs,
