@@ -8,7 +8,7 @@ import { CrunchRunModel, DEFAULT_CRUNCH_RUN_BEHAVIOR, parseConfigData, type Crun
 import type { CrunchRunWorld } from './crunch-run-world.js';
 import { parseScript, ShellSyntaxError } from './shell-parser.js';
 import { VmFilesystem, resolvePath } from './vm-filesystem.js';
-import { result, takeStdin, VmShell, type ShellContext, type ShellResult } from './vm-shell.js';
+import { result, takeStdin, VmShell, type MaybeAsync, type ShellContext, type ShellResult } from './vm-shell.js';
 
 /**
  * The VM is not reachable (it died, was destroyed or interrupted, or a network partition
@@ -180,26 +180,40 @@ export class SimulatedVm implements CommandHandler {
     }
     return new Promise<CommandOutcome>((resolve, reject) => {
       this.inflight.add(reject);
-      this.execute(command, stdin).then(
-        (r) => {
-          if (!this.inflight.delete(reject)) return;
-          resolve({ exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr === '' ? EMPTY : Buffer.from(r.stderr) });
-        },
-        (e: unknown) => {
-          if (this.inflight.delete(reject)) reject(e instanceof Error ? e : new Error(String(e)));
-        },
-      );
+      const done = (r: ShellResult) => {
+        if (!this.inflight.delete(reject)) return;
+        resolve({ exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr === '' ? EMPTY : Buffer.from(r.stderr) });
+      };
+      const failed = (e: unknown) => {
+        if (this.inflight.delete(reject)) reject(e instanceof Error ? e : new Error(String(e)));
+      };
+      const go = () => {
+        try {
+          const r = this.executeNow(command, stdin);
+          if (r instanceof Promise) r.then(done, failed);
+          else done(r);
+        } catch (e) {
+          failed(e);
+        }
+      };
+      // Waits go through sleep (a timer, then a promise turn) so that a command never runs
+      // ahead of other timers due at the same instant.
+      const afterLatency = () => {
+        const stall = this.stalledUntil - this.clock.now();
+        if (stall > 0) this.clock.sleep(stall).then(go, failed);
+        else go();
+      };
+      if (this.behavior.commandLatencyMs > 0) this.clock.sleep(this.behavior.commandLatencyMs).then(afterLatency, failed);
+      else afterLatency();
     });
   }
 
-  private async execute(command: string, stdin: Buffer): Promise<ShellResult> {
-    if (this.behavior.commandLatencyMs > 0) await this.clock.sleep(this.behavior.commandLatencyMs);
-    const stall = this.stalledUntil - this.clock.now();
-    if (stall > 0) await this.clock.sleep(stall);
+  /** The command once latency and stalls are over; a promise only when it waits (`--kill`). */
+  private executeNow(command: string, stdin: Buffer): MaybeAsync<ShellResult> {
     if (this.state === 'halted') return result(255, undefined, 'halted\n');
     if (this.state === 'booting') return result(1, undefined, 'system is booting up\n');
     if (command === this.behavior.bootProbeCommand) return result(0);
-    return this.shell.run(command, this.opts.remoteUser, stdin);
+    return this.shell.runNow(command, this.opts.remoteUser, stdin);
   }
 
   private async runInit(script: string): Promise<void> {
@@ -219,23 +233,24 @@ export class SimulatedVm implements CommandHandler {
     }
   }
 
-  private program(argv: readonly string[], ctx: ShellContext): Promise<ShellResult> | null {
+  private program(argv: readonly string[], ctx: ShellContext): MaybeAsync<ShellResult> | null {
     const name = argv[0] ?? '';
     let isRunner: boolean;
     if (name.includes('/')) {
       const path = resolvePath(name, ctx.user === 'root' ? '/root' : `/home/${ctx.user}`);
-      if (!this.fs.has(path)) return Promise.resolve(result(127, undefined, `sh: 1: ${name}: not found\n`));
-      if (!this.fs.isExecutable(path, ctx.user)) return Promise.resolve(result(126, undefined, `sh: 1: ${name}: Permission denied\n`));
+      if (!this.fs.has(path)) return result(127, undefined, `sh: 1: ${name}: not found\n`);
+      if (!this.fs.isExecutable(path, ctx.user)) return result(126, undefined, `sh: 1: ${name}: Permission denied\n`);
       isRunner = basename(path).startsWith('crunch-run');
-      if (!isRunner) return Promise.resolve(result(126, undefined, `sh: 1: ${name}: cannot execute binary file\n`));
+      if (!isRunner) return result(126, undefined, `sh: 1: ${name}: cannot execute binary file\n`);
     } else {
       isRunner = name === 'crunch-run' && this.fs.isExecutable('/usr/bin/crunch-run', ctx.user);
     }
     if (!isRunner) return null;
-    return this.crunchRunCli(argv.slice(1), ctx).then(fromOutput);
+    const out = this.crunchRunCli(argv.slice(1), ctx);
+    return out instanceof Promise ? out.then(fromOutput) : fromOutput(out);
   }
 
-  private async crunchRunCli(args: readonly string[], ctx: ShellContext): Promise<Output> {
+  private crunchRunCli(args: readonly string[], ctx: ShellContext): MaybeAsync<Output> {
     const parsed = parseCrunchRunFlags(args);
     if (typeof parsed === 'string') return { exitCode: 2, stdout: '', stderr: `${parsed}\n` };
     const { flags, positional } = parsed;

@@ -17,11 +17,14 @@ export interface ShellContext {
   readonly stdin: { data: Buffer };
 }
 
+/** A result now, or later when the command waits on the clock (a crunch-run `--kill`). */
+export type MaybeAsync<T> = T | Promise<T>;
+
 /**
  * Runs a program that is not a shell builtin or coreutil (crunch-run, the boot probe);
  * returns null when no such program exists (the shell then says "not found", exit 127).
  */
-export type ProgramRunner = (argv: readonly string[], ctx: ShellContext) => Promise<ShellResult> | null;
+export type ProgramRunner = (argv: readonly string[], ctx: ShellContext) => MaybeAsync<ShellResult> | null;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -57,6 +60,15 @@ export class VmShell {
 
   /** Parse and run `src` as `user`; unsupported syntax exits 2, as sh does for a syntax error. */
   async run(src: string, user: string, stdin: Buffer): Promise<ShellResult> {
+    return this.runNow(src, user, stdin);
+  }
+
+  /**
+   * `run` without a promise when no command waits: the probe path runs millions of
+   * commands that complete at once, and each promise layer costs a microtask turn.
+   * Throws (rather than rejects) on a bug.
+   */
+  runNow(src: string, user: string, stdin: Buffer): MaybeAsync<ShellResult> {
     let script: Script;
     try {
       script = parseCached(src);
@@ -67,28 +79,35 @@ export class VmShell {
     return this.runScript(script, newContext(user, stdin));
   }
 
-  async runScript(script: Script, ctx: ShellContext): Promise<ShellResult> {
-    const out: Buffer[] = [];
-    let err = '';
-    let status = 0;
-    for (const list of script) {
-      for (let i = 0; i < list.length; i++) {
-        const r = await this.runCommand(list[i]!, ctx);
-        if (r.stdout.length > 0) out.push(r.stdout);
-        err += r.stderr;
-        status = r.exitCode;
-        if (status === 0) continue;
-        // POSIX: -e does not apply to a failure that a following && short-circuits.
-        if (ctx.errexit && i === list.length - 1) return result(status, joinChunks(out), err);
-        break;
-      }
-    }
-    return result(status, joinChunks(out), err);
+  runScript(script: Script, ctx: ShellContext): MaybeAsync<ShellResult> {
+    return this.resume(script, ctx, 0, 0, { out: [], err: '', status: 0 });
   }
 
-  private async runCommand(cmd: SimpleCommand, ctx: ShellContext): Promise<ShellResult> {
+  /** Runs `script` from command `i0` of list `li0` on, going async only at a command that does. */
+  private resume(script: Script, ctx: ShellContext, li0: number, i0: number, st: ScriptState): MaybeAsync<ShellResult> {
+    for (let li = li0; li < script.length; li++) {
+      const list = script[li]!;
+      for (let i = li === li0 ? i0 : 0; i < list.length; i++) {
+        const last = i === list.length - 1;
+        const r = this.runCommand(list[i]!, ctx);
+        if (r instanceof Promise) {
+          return r.then((res) => {
+            const next = absorb(st, res, ctx.errexit && last);
+            if (next === 'exit') return scriptResult(st);
+            return next === 'next' ? this.resume(script, ctx, li, i + 1, st) : this.resume(script, ctx, li + 1, 0, st);
+          });
+        }
+        const next = absorb(st, r, ctx.errexit && last);
+        if (next === 'exit') return scriptResult(st);
+        if (next === 'break') break;
+      }
+    }
+    return scriptResult(st);
+  }
+
+  private runCommand(cmd: SimpleCommand, ctx: ShellContext): MaybeAsync<ShellResult> {
     for (const a of cmd.assignments) ctx.env.set(a.name, expandWord(a.value, ctx.env));
-    const targets = cmd.redirects.map((w) => resolvePath(expandWord(w, ctx.env), cwd(ctx.user)));
+    const targets = cmd.redirects.length === 0 ? NO_TARGETS : cmd.redirects.map((w) => resolvePath(expandWord(w, ctx.env), cwd(ctx.user)));
     // The shell opens (and truncates) redirection targets before the command runs.
     for (const t of targets) {
       try {
@@ -100,73 +119,86 @@ export class VmShell {
     }
     if (cmd.words.length === 0) return result(0);
     const argv = cmd.words.map((w) => expandWord(w, ctx.env));
-    const r = await this.exec(argv, ctx);
-    const last = targets[targets.length - 1];
-    if (last === undefined) return r;
-    this.fs.write(last, r.stdout, ctx.user, ctx.umask);
+    const r = this.exec(argv, ctx);
+    if (targets.length === 0) return r;
+    return r instanceof Promise ? r.then((x) => this.redirect(x, targets, ctx)) : this.redirect(r, targets, ctx);
+  }
+
+  private redirect(r: ShellResult, targets: readonly string[], ctx: ShellContext): ShellResult {
+    this.fs.write(targets[targets.length - 1]!, r.stdout, ctx.user, ctx.umask);
     return result(r.exitCode, EMPTY, r.stderr);
   }
 
-  private async exec(argv: readonly string[], ctx: ShellContext): Promise<ShellResult> {
-    const [name = '', ...args] = argv;
+  private exec(argv: readonly string[], ctx: ShellContext): MaybeAsync<ShellResult> {
+    const name = argv[0] ?? '';
     try {
-      switch (name) {
-        case 'true':
-          return result(0);
-        case 'false':
-          return result(1);
-        case 'set':
-          if (args.length === 1 && args[0] === '-e') {
-            ctx.errexit = true;
-            return result(0);
-          }
-          return result(2, EMPTY, `sh: set: only "set -e" is supported\n`);
-        case 'umask':
-          if (args.length === 0) return result(0, ctx.umask.toString(8).padStart(4, '0') + '\n');
-          if (args.length !== 1 || !/^[0-7]{1,4}$/.test(args[0]!)) return result(2, EMPTY, `sh: umask: Illegal mode\n`);
-          ctx.umask = parseInt(args[0]!, 8);
-          return result(0);
-        case 'echo': {
-          const noNewline = args[0] === '-n';
-          const text = (noNewline ? args.slice(1) : args).join(' ');
-          return result(0, noNewline ? text : text + '\n');
-        }
-        case 'cat':
-          if (args.length === 0) return result(0, takeStdin(ctx));
-          return result(0, Buffer.concat(args.map((a) => this.fs.read(resolvePath(a, cwd(ctx.user)), ctx.user))));
-        case 'md5sum':
-          return this.md5sum(args, ctx);
-        case 'mkdir': {
-          const parents = args[0] === '-p';
-          for (const a of parents ? args.slice(1) : args) this.fs.mkdir(resolvePath(a, cwd(ctx.user)), ctx.user, ctx.umask, parents);
-          return result(0);
-        }
-        case 'touch':
-          for (const a of args) this.fs.touch(resolvePath(a, cwd(ctx.user)), ctx.user, ctx.umask);
-          return result(0);
-        case 'chmod': {
-          const [mode, ...files] = args;
-          if (mode === undefined || !/^[0-7]{3,4}$/.test(mode) || files.length === 0) {
-            return result(1, EMPTY, `chmod: only octal modes are supported\n`);
-          }
-          for (const f of files) this.fs.chmod(resolvePath(f, cwd(ctx.user)), parseInt(mode, 8), ctx.user);
-          return result(0);
-        }
-        case 'sudo':
-          if (args.length === 0 || args[0]!.startsWith('-')) return result(1, EMPTY, 'usage: sudo command\n');
-          return await this.exec(args, { ...ctx, user: 'root' });
-        case 'sh':
-        case '/bin/sh':
-          return await this.sh(args, ctx);
-        default: {
-          const ran = this.programs(argv, ctx);
-          if (ran !== null) return await ran;
-          return result(127, EMPTY, `sh: 1: ${name}: not found\n`);
-        }
-      }
+      const r = this.execProgram(name, argv, ctx);
+      return r instanceof Promise ? r.catch((e: unknown) => fsFailure(name, e)) : r;
     } catch (e) {
-      if (e instanceof FsError) return result(1, EMPTY, `${name}: ${e.message}\n`);
-      throw e;
+      return fsFailure(name, e);
+    }
+  }
+
+  private execProgram(name: string, argv: readonly string[], ctx: ShellContext): MaybeAsync<ShellResult> {
+    switch (name) {
+      case 'true':
+        return result(0);
+      case 'false':
+        return result(1);
+      case 'set':
+        if (argv.length === 2 && argv[1] === '-e') {
+          ctx.errexit = true;
+          return result(0);
+        }
+        return result(2, EMPTY, `sh: set: only "set -e" is supported\n`);
+      case 'umask': {
+        const args = argv.slice(1);
+        if (args.length === 0) return result(0, ctx.umask.toString(8).padStart(4, '0') + '\n');
+        if (args.length !== 1 || !/^[0-7]{1,4}$/.test(args[0]!)) return result(2, EMPTY, `sh: umask: Illegal mode\n`);
+        ctx.umask = parseInt(args[0]!, 8);
+        return result(0);
+      }
+      case 'echo': {
+        const args = argv.slice(1);
+        const noNewline = args[0] === '-n';
+        const text = (noNewline ? args.slice(1) : args).join(' ');
+        return result(0, noNewline ? text : text + '\n');
+      }
+      case 'cat': {
+        const args = argv.slice(1);
+        if (args.length === 0) return result(0, takeStdin(ctx));
+        return result(0, Buffer.concat(args.map((a) => this.fs.read(resolvePath(a, cwd(ctx.user)), ctx.user))));
+      }
+      case 'md5sum':
+        return this.md5sum(argv.slice(1), ctx);
+      case 'mkdir': {
+        const args = argv.slice(1);
+        const parents = args[0] === '-p';
+        for (const a of parents ? args.slice(1) : args) this.fs.mkdir(resolvePath(a, cwd(ctx.user)), ctx.user, ctx.umask, parents);
+        return result(0);
+      }
+      case 'touch':
+        for (let i = 1; i < argv.length; i++) this.fs.touch(resolvePath(argv[i]!, cwd(ctx.user)), ctx.user, ctx.umask);
+        return result(0);
+      case 'chmod': {
+        const [mode, ...files] = argv.slice(1);
+        if (mode === undefined || !/^[0-7]{3,4}$/.test(mode) || files.length === 0) {
+          return result(1, EMPTY, `chmod: only octal modes are supported\n`);
+        }
+        for (const f of files) this.fs.chmod(resolvePath(f, cwd(ctx.user)), parseInt(mode, 8), ctx.user);
+        return result(0);
+      }
+      case 'sudo':
+        if (argv.length === 1 || argv[1]!.startsWith('-')) return result(1, EMPTY, 'usage: sudo command\n');
+        return this.exec(argv.slice(1), { ...ctx, user: 'root' });
+      case 'sh':
+      case '/bin/sh':
+        return this.sh(argv.slice(1), ctx);
+      default: {
+        const ran = this.programs(argv, ctx);
+        if (ran !== null) return ran;
+        return result(127, EMPTY, `sh: 1: ${name}: not found\n`);
+      }
     }
   }
 
@@ -184,7 +216,7 @@ export class VmShell {
     return result(err === '' ? 0 : 1, out, err);
   }
 
-  private async sh(args: readonly string[], ctx: ShellContext): Promise<ShellResult> {
+  private sh(args: readonly string[], ctx: ShellContext): MaybeAsync<ShellResult> {
     if (args.length < 2 || args[0] !== '-c') return result(2, EMPTY, 'sh: only "sh -c SCRIPT" is supported\n');
     let script: Script;
     try {
@@ -195,6 +227,33 @@ export class VmShell {
     }
     return this.runScript(script, { user: ctx.user, umask: ctx.umask, errexit: false, env: new Map(), stdin: ctx.stdin });
   }
+}
+
+interface ScriptState {
+  readonly out: Buffer[];
+  err: string;
+  status: number;
+}
+
+const NO_TARGETS: readonly string[] = [];
+
+/** Folds one command's result into the script's; what the script does next. */
+function absorb(st: ScriptState, r: ShellResult, exitOnFailure: boolean): 'next' | 'break' | 'exit' {
+  if (r.stdout.length > 0) st.out.push(r.stdout);
+  st.err += r.stderr;
+  st.status = r.exitCode;
+  if (st.status === 0) return 'next';
+  // POSIX: -e does not apply to a failure that a following && short-circuits.
+  return exitOnFailure ? 'exit' : 'break';
+}
+
+function scriptResult(st: ScriptState): ShellResult {
+  return result(st.status, joinChunks(st.out), st.err);
+}
+
+function fsFailure(name: string, e: unknown): ShellResult {
+  if (e instanceof FsError) return result(1, EMPTY, `${name}: ${e.message}\n`);
+  throw e;
 }
 
 function joinChunks(chunks: Buffer[]): Buffer {
