@@ -1,8 +1,14 @@
 import { arvadosPolicy } from './arvados-policy.js';
+import { leanPolicy } from './policies/lean-policy.js';
+import { packingPolicy } from './policies/packing-policy.js';
 import type { MapperPolicy } from './policy.js';
 
 /** Every mapper policy, by name. Adding a policy is one line here. The first is the default. */
-export const policies: readonly MapperPolicy[] = [arvadosPolicy];
+export const policies: readonly MapperPolicy[] = [
+  arvadosPolicy,
+  packingPolicy,
+  leanPolicy,
+];
 
 export const DEFAULT_POLICY = 'arvados';
 
