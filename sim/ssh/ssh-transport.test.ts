@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TransientError } from '../../core/ports/errors.js';
+import { TimeoutError, TransientError } from '../../core/ports/errors.js';
 import type { ExecutorTarget } from '../../core/ports/instance-set.js';
+import type { CommandHandler } from '../vm/command-handler.js';
 import { ScriptedHandler } from '../../test/fixtures/ssh-scripted-handler.js';
 import { EventEngine } from '../engine/event-engine.js';
 import { SshTransport } from './ssh-transport.js';
@@ -63,5 +64,38 @@ describe('SshTransport on the virtual clock', () => {
     }
     await engine.run();
     expect(outcomes).toEqual(['up\n', true, true]);
+  });
+
+  it('lets virtual time run while the VM works on a command, and holds it while bytes travel', async () => {
+    const engine = new EventEngine();
+    const transport = new SshTransport({ clock: engine, hold: () => engine.hold() });
+    cleanups.push(() => transport.close());
+    const inner = new ScriptedHandler('secret');
+    cleanups.push(() => inner.dispose());
+    // Like the simulated VM: every command takes virtual time.
+    const slow: CommandHandler = {
+      async run(command, stdin) {
+        await engine.sleep(command === 'sleep 30' ? 10_000 : 5);
+        return inner.run(command === 'sleep 30' ? 'echo late' : command, stdin);
+      },
+    };
+    const server = await transport.startVm('vm-1', slow);
+    const ex = transport.executorFactory()(target(() => server.address));
+    cleanups.push(() => ex.close());
+    const seen: string[] = [];
+    engine.setTimer(1_000, () => {
+      // Host-key check (5 ms) then the command (5 ms).
+      void ex.execute('echo first').then((r) => seen.push(`${engine.now()} ${r.stdout.toString().trim()}`));
+    });
+    engine.setTimer(1_007, () => seen.push(`${engine.now()} timer`));
+    engine.setTimer(2_000, () => {
+      void ex.execute('sleep 30', { timeoutMs: 1_000 }).catch((e: unknown) => seen.push(`${engine.now()} ${e instanceof TimeoutError ? 'timeout' : String(e)}`));
+    });
+    engine.setTimer(4_000, () => {
+      void ex.execute('echo after').then((r) => seen.push(`${engine.now()} ${r.stdout.toString().trim()}`));
+    });
+    const result = await engine.run();
+    expect(result.reason).toBe('idle');
+    expect(seen).toEqual(['1007 timer', '1010 first', '3000 timeout', '4005 after']);
   });
 });

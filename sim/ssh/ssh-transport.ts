@@ -12,8 +12,10 @@ export interface SshTransportOptions {
   readonly clock: Clock;
   /**
    * Keeps a virtual clock at the current instant until the returned function is called
-   * (EventEngine.hold). Every command and every server start is bracketed by it, so that
-   * real loopback I/O completes at the virtual instant it began.
+   * (EventEngine.hold). Held while bytes are on the loopback wire: from the start of a
+   * command until the VM's handler takes it, and from the handler's answer until the
+   * command completes; also around server starts and stops. The VM's own handling (which
+   * takes virtual time: command latency, crunch-run's model) runs unheld.
    */
   readonly hold?: () => () => void;
   /** One host key per VM (default, as real VMs) or one shared by all (cheaper). */
@@ -35,12 +37,14 @@ export class SshTransport {
   private readonly servers = new Map<string, VmSshServer>();
   private readonly sharedHostKey: GeneratedKeyPair | null;
   private readonly hold: () => () => void;
+  private readonly leases: WireLeases;
   private readonly log: Logger;
 
   constructor(private readonly opts: SshTransportOptions) {
     this.dispatchKey = generateEd25519KeyPair('vmdispatch-sim');
     this.sharedHostKey = opts.hostKeys === 'shared' ? generateEd25519KeyPair('sim-vm') : null;
     this.hold = opts.hold ?? (() => () => {});
+    this.leases = new WireLeases(this.hold);
     this.log = opts.logger ?? nullLogger;
   }
 
@@ -52,13 +56,28 @@ export class SshTransport {
     if (this.servers.has(id)) throw new Error(`starting the SSH server of ${id}: it already has one`);
     const hostKey = this.sharedHostKey ?? generateEd25519KeyPair(`sim-vm-${id}`);
     const release = this.hold();
+    let address = '';
+    const leases = this.leases;
+    // While the VM works on a command, its client's hold is lifted: the VM's latency and
+    // crunch-run model run on virtual time, which must be free to advance.
+    const unheld: CommandHandler = {
+      async run(command, stdin) {
+        const lease = leases.suspendOne(address);
+        try {
+          return await handler.run(command, stdin);
+        } finally {
+          if (lease !== null) leases.resume(lease);
+        }
+      },
+    };
     try {
       const server = await startVmSshServer({
         hostKey: hostKey.parsed,
         authorizedKeys: [this.dispatchKey.parsed],
-        handler,
+        handler: unheld,
         logger: this.log,
       });
+      address = server.address;
       this.servers.set(id, server);
       return server;
     } finally {
@@ -83,10 +102,12 @@ export class SshTransport {
     }
   }
 
-  /** Production executors, each command bracketed by `hold`. */
+  /** Production executors, each command holding the clock while its bytes travel. */
   executorFactory(): ExecutorFactory {
     return (target) =>
       new HeldExecutor(
+        target,
+        this.leases,
         new SshExecutor(target, {
           // A held virtual clock cannot advance, so a backoff sleep inside a command would
           // never end: the pool's probe interval paces reconnections instead.
@@ -96,7 +117,6 @@ export class SshTransport {
           clock: this.opts.clock,
           logger: this.opts.executor?.logger ?? this.log,
         }),
-        this.hold,
       );
   }
 
@@ -108,27 +128,101 @@ export class SshTransport {
   }
 }
 
+/** One command's hold on the clock; `release` is null while a VM handler has lifted it. */
+interface Lease {
+  release: (() => void) | null;
+  /** A lift scheduled for the next event-loop turn (see suspendOne). */
+  lift: NodeJS.Immediate | null;
+  done: boolean;
+}
+
 /**
- * An Executor whose commands keep a virtual clock from advancing until they finish. (A
- * consequence: under a held clock a command's virtual timeout cannot fire while its real
- * I/O is pending; simulated VMs answer promptly or drop the connection.)
+ * The clock holds of commands in flight, per VM address. A VM's handler lifts one hold of
+ * its address while it works (`suspendOne`) and restores it when it answers (`resume`),
+ * unless that command has finished meanwhile (it timed out on virtual time, or the
+ * connection dropped). Holds are interchangeable between the commands of one VM: only
+ * their number matters to the clock.
  */
-export class HeldExecutor implements Executor {
+class WireLeases {
+  private readonly byAddress = new Map<string, Set<Lease>>();
+
+  constructor(private readonly hold: () => () => void) {}
+
+  open(address: string): Lease {
+    const lease: Lease = { release: this.hold(), lift: null, done: false };
+    let set = this.byAddress.get(address);
+    if (set === undefined) this.byAddress.set(address, (set = new Set()));
+    set.add(lease);
+    return lease;
+  }
+
+  close(address: string, lease: Lease): void {
+    lease.done = true;
+    const set = this.byAddress.get(address);
+    set?.delete(lease);
+    if (set?.size === 0) this.byAddress.delete(address);
+    this.cancelLift(lease);
+    lease.release?.();
+    lease.release = null;
+  }
+
+  /**
+   * Lift one held lease of `address`; null when none (e.g. a client other than ours). The
+   * lift waits one event-loop turn: a handler that answers at once (all promise jobs) keeps
+   * the clock at this instant, as the direct transport would; only one that waits on
+   * virtual time (command latency) lets the clock move.
+   */
+  suspendOne(address: string): Lease | null {
+    for (const lease of this.byAddress.get(address) ?? []) {
+      if (lease.release !== null && lease.lift === null) {
+        lease.lift = setImmediate(() => {
+          lease.lift = null;
+          lease.release?.();
+          lease.release = null;
+        });
+        return lease;
+      }
+    }
+    return null;
+  }
+
+  resume(lease: Lease): void {
+    if (this.cancelLift(lease)) return;
+    if (!lease.done && lease.release === null) lease.release = this.hold();
+  }
+
+  private cancelLift(lease: Lease): boolean {
+    if (lease.lift === null) return false;
+    clearImmediate(lease.lift);
+    lease.lift = null;
+    return true;
+  }
+}
+
+/**
+ * An Executor whose commands keep a virtual clock from advancing while their bytes are on
+ * the wire (see WireLeases). The address a command is filed under is the target's at the
+ * start of the command.
+ */
+class HeldExecutor implements Executor {
   constructor(
+    private target: ExecutorTarget,
+    private readonly leases: WireLeases,
     private readonly inner: Executor,
-    private readonly hold: () => () => void,
   ) {}
 
   async execute(command: string, opts?: ExecOptions): Promise<ExecResult> {
-    const release = this.hold();
+    const address = this.target.address();
+    const lease = this.leases.open(address);
     try {
       return await this.inner.execute(command, opts);
     } finally {
-      release();
+      this.leases.close(address, lease);
     }
   }
 
   setTarget(target: ExecutorTarget): void {
+    this.target = target;
     this.inner.setTarget(target);
   }
 

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { NO_GPU, type InstanceType } from '../../core/domain/instance-type.js';
+import { SeededRng } from '../../core/domain/seeded-rng.js';
+import { shellQuote } from '../../core/domain/shell.js';
+import { HostKeyError } from '../../core/ports/errors.js';
+import type { ExecutorTarget } from '../../core/ports/instance-set.js';
+import { EventEngine } from '../engine/event-engine.js';
+import { RecordingCrunchRunWorld } from '../vm/crunch-run-world.js';
+import { NO_HOOKS, SimulatedVm } from '../vm/simulated-vm.js';
+import { SshTransport } from './ssh-transport.js';
+
+const SECRET = '0123456789abcdef0123456789abcdef01234567';
+const UUID = 'zzzzz-dz642-abcdefghijklmno';
+const TYPE: InstanceType = {
+  name: 'm5.large',
+  providerType: 'm5.large',
+  vcpus: 2,
+  ram: 8 << 30,
+  scratch: 32e9,
+  includedScratch: 32e9,
+  addedScratch: 0,
+  price: 0.096,
+  preemptible: false,
+  gpu: NO_GPU,
+};
+
+// The production executor, over real SSH, against the real simulated VM on the virtual
+// clock: what `--transport ssh` will run.
+describe('SshTransport with a simulated VM', () => {
+  it('checks the instance secret and runs crunch-run over SSH, with the VM latency on virtual time', async () => {
+    const engine = new EventEngine(1_000_000);
+    const vm = new SimulatedVm({
+      instanceId: 'i-0123456789abcdef0',
+      type: TYPE,
+      initCommand: `umask 0177 && echo -n "${SECRET}" >/var/run/arvados-instance-secret`,
+      publicKey: null,
+      remoteUser: 'root',
+      broken: false,
+      rng: new SeededRng('ssh-transport-vm'),
+      hooks: NO_HOOKS,
+      clock: engine,
+      world: new RecordingCrunchRunWorld(() => engine.now()),
+      behavior: { commandLatencyMs: 7 },
+    });
+    await vm.boot();
+    const transport = new SshTransport({ clock: engine, hold: () => engine.hold() });
+    const secretCheck = (secret: string): ExecutorTarget['verifyHostKey'] =>
+      async (_key, run) => {
+        if ((await run('cat /var/run/arvados-instance-secret')).stdout.toString() !== secret) {
+          throw new HostKeyError('verifying host key: bad instance secret');
+        }
+      };
+    try {
+      const server = await transport.startVm(vm.instanceId, vm);
+      const target = (secret: string): ExecutorTarget => ({
+        address: () => server.address,
+        remoteUser: () => 'root',
+        verifyHostKey: secretCheck(secret),
+      });
+      const good = transport.executorFactory()(target(SECRET));
+      const impostor = transport.executorFactory()(target('f'.repeat(40)));
+      const seen: string[] = [];
+      const t0 = engine.now();
+      engine.setTimer(0, () => {
+        void (async () => {
+          const list = await good.execute('crunch-run --list');
+          seen.push(`${engine.now() - t0} list ${JSON.stringify(list.stdout.toString())}`);
+          const det = await good.execute(`crunch-run --detach --stdin-config '--runtime-engine=docker' ${shellQuote(UUID)}`, {
+            stdin: Buffer.from(
+              JSON.stringify({ Env: { ARVADOS_API_HOST: 'ctrl.example:443', ARVADOS_API_TOKEN: 'tok', InstanceType: '{}' }, KeepBuffers: 0 }),
+            ),
+          });
+          seen.push(`${engine.now() - t0} detached ${JSON.stringify(det.stderr.toString())}`);
+          const after = await good.execute('crunch-run --list');
+          seen.push(`${engine.now() - t0} list ${JSON.stringify(after.stdout.toString().trim())}`);
+          const refused = await impostor.execute('crunch-run --list').catch((e: unknown) => e);
+          seen.push(`${engine.now() - t0} ${refused instanceof HostKeyError ? 'refused' : String(refused)}`);
+        })();
+      });
+      await engine.run({ horizon: engine.now() + 1_000 });
+      // 7 ms per command on the VM: secret check + list, detach, list; then the impostor's check.
+      expect(seen).toEqual(['14 list ""', '21 detached ""', `28 list "${UUID}"`, '35 refused']);
+      good.close();
+      impostor.close();
+    } finally {
+      await transport.close();
+    }
+  });
+});
