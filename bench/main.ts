@@ -12,6 +12,7 @@ const MODULES: readonly string[] = [
   './controller.bench.js',
   './ssh.bench.js',
   './mapper.bench.js',
+  './policies.bench.js',
 ];
 
 interface FigureStats {

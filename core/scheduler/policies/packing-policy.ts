@@ -30,9 +30,9 @@ export interface PackingOptions {
 export const PACKING_DEFAULTS: PackingOptions = { lookahead: 256, maxTypes: 8, margin: 0.9, stopAfterQuota: true };
 
 /**
- * What a container is worth on an instance: the price of its share (largest fraction of
- * VCPUs, RAM, scratch or GPUs it needs) of its cheapest eligible type, the same measure as
- * the simulator's cost lower bound.
+ * What a container is worth on an instance: the lowest price, over its eligible types, of
+ * its share of the type (the largest fraction of VCPUs, RAM, scratch or GPUs it needs);
+ * close to the measure of the simulator's cost lower bound.
  */
 export function workValue(ent: QueueEntry): number {
   let best = Infinity;
@@ -73,6 +73,7 @@ export function choosePackedType(ctx: CreateContext, opts: PackingOptions = PACK
   const own = workValue(entry);
   let bestType = cheapest;
   let bestScore = Infinity;
+  let bestCount = 0;
   for (let k = 0; k < available.length && k < opts.maxTypes; k++) {
     const t = available[k]!;
     let room: Resources = subtract(typeResources(t), entry.resources);
@@ -87,9 +88,11 @@ export function choosePackedType(ctx: CreateContext, opts: PackingOptions = PACK
     }
     if (value <= 0) continue;
     const score = (t.price / value) * (k === 0 ? 1 : 1 / opts.margin);
-    if (score < bestScore) {
+    // Equal price per work: fewer, bigger instances mean fewer creates and boots to wait for.
+    if (score < bestScore * (1 - 1e-9) || (score <= bestScore * (1 + 1e-9) && n > bestCount)) {
       bestScore = score;
       bestType = t;
+      bestCount = n;
     }
   }
   return bestType;
