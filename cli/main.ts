@@ -34,6 +34,16 @@ const commands: Record<string, Entry> = {
     summary: "admin client of a running daemon's management API (Services.DispatchCloud.InternalURLs, ManagementToken)",
     load: async () => (await import('./instance.js')).command,
   },
+  serve: {
+    usage: 'serve --config CONFIG.yml [--cluster ID] [--policy NAME]',
+    summary: 'the production daemon: EC2 driver, SSH executor, controller client; management API, /metrics; stops on SIGTERM leaving VMs',
+    load: async () => (await import('./serve.js')).command,
+  },
+  world: {
+    usage: 'world SCENARIO.yaml [--config-out FILE] [--summary-out FILE] [--seed N] [--set PATH=VALUE]...',
+    summary: "serve the scenario's world on loopback in real time (controller API, EC2 API, SSH per VM) until SIGTERM; write a config for serve",
+    load: async () => (await import('./world.js')).command,
+  },
   cloudtest: {
     usage: 'cloudtest --config CONFIG.yml [--instance-set-id ID] [--image-id ID] [--instance-type NAME] [--destroy-existing] [--command CMD]',
     summary: 'check the cloud driver end to end: create, list, tags, boot probe over SSH, destroy',

@@ -1,0 +1,87 @@
+// `vmdispatch serve --config CONFIG.yml [--cluster ID] [--policy NAME]`: the production daemon.
+// Runs until SIGTERM or SIGINT, then stops gracefully (VMs and containers are left for the
+// next dispatcher). Exit 0 after a requested stop, 1 when it stopped on its own (lost lock)
+// or could not start, 2 for bad input.
+import { parseArgs } from 'node:util';
+import type { ClusterConfig } from '../core/config/cluster-config.js';
+import { describeError } from '../core/ports/errors.js';
+import { ConfigFileError, loadConfigFile } from '../prod/config/load-config-file.js';
+import type { Daemon } from '../prod/daemon/daemon.js';
+import { onStopSignal } from '../prod/daemon/signals.js';
+import { createLogger, logLevelFromConfig, secretsFromConfig } from '../prod/logging/pino-logger.js';
+import { InputError } from './errors.js';
+import type { Command } from './main.js';
+
+const USAGE = 'usage: vmdispatch serve --config CONFIG.yml [--cluster ID] [--policy NAME]';
+
+export const command: Command = {
+  async run(argv) {
+    let values: { config?: string; cluster?: string; policy?: string; help?: boolean };
+    try {
+      ({ values } = parseArgs({
+        args: [...argv],
+        options: {
+          config: { type: 'string' },
+          cluster: { type: 'string' },
+          policy: { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
+        strict: true,
+        allowPositionals: false,
+      }));
+    } catch (e) {
+      throw new InputError(`${describeError(e)}\n${USAGE}`);
+    }
+    if (values.help === true) {
+      console.log(USAGE);
+      return 0;
+    }
+    const file = values.config ?? process.env['ARVADOS_CONFIG'] ?? '/etc/arvados/config.yml';
+    let config: ClusterConfig;
+    let warnings: readonly string[];
+    try {
+      const parsed = await loadConfigFile(file, values.cluster === undefined ? {} : { clusterId: values.cluster });
+      config = parsed.config;
+      warnings = parsed.warnings;
+    } catch (e) {
+      if (e instanceof ConfigFileError) throw new InputError(e.message, { cause: e });
+      throw e;
+    }
+    const logger = createLogger({
+      level: logLevelFromConfig(config.SystemLogs?.LogLevel),
+      secrets: secretsFromConfig(config),
+      base: { ClusterID: config.ClusterID },
+    });
+    for (const w of warnings) logger.warn('config warning', { File: file, Warning: w });
+    // Node's own warnings (the AWS SDK's Node version notice) become log lines: every line on
+    // stderr stays JSON. Installed before the daemon's modules load, which emit them.
+    process.removeAllListeners('warning');
+    process.on('warning', (w) => logger.warn('node warning', { Name: w.name, Warning: w.message }));
+    const { Daemon, DaemonConfigError } = await import('../prod/daemon/daemon.js');
+
+    // A signal during start-up (waiting for the dispatch lock) aborts it.
+    const startup = new AbortController();
+    let daemon: Daemon | null = null;
+    let stopRequested = false;
+    const removeHandlers = onStopSignal((signal) => {
+      stopRequested = true;
+      logger.info('signal received', { Signal: signal });
+      if (daemon === null) startup.abort(new Error(`${signal} during start-up`));
+      else void daemon.stop(signal);
+    });
+    try {
+      try {
+        daemon = await Daemon.start({ config, logger, signal: startup.signal, ...(values.policy !== undefined ? { policy: values.policy } : {}) });
+      } catch (e) {
+        if (e instanceof DaemonConfigError) throw new InputError(`${file}: ${e.message}`, { cause: e });
+        if (stopRequested) return 0;
+        logger.error('could not start', { err: describeError(e) });
+        return 1;
+      }
+      const reason = await daemon.done;
+      return stopRequested ? 0 : (logger.error('dispatcher stopped on its own', { Reason: reason }), 1);
+    } finally {
+      removeHandlers();
+    }
+  },
+};
