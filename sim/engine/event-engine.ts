@@ -55,6 +55,10 @@ class TimerEntry implements Timer {
 
 const NEVER: Timer = { cancel: () => {} };
 
+/** `RESOLVED.then(fn)` queues a microtask like `queueMicrotask(fn)`, at the same place in the
+ * job queue, without the AsyncResource Node wraps around each queueMicrotask callback. */
+const RESOLVED = Promise.resolve();
+
 /**
  * The simulator's event queue, which is also its Clock (like XState's SimulatedClock):
  * running it fires due timers in time order, ties in the order they were set, and time
@@ -228,7 +232,7 @@ export class EventEngine implements Clock {
           if (++instants % YIELD_EVERY_INSTANTS === 0 || this.macrotaskDrain || this.holds > 0) {
             this.settle().then(step, fail);
           } else {
-            queueMicrotask(queueAfterDrain);
+            void RESOLVED.then(queueAfterDrain);
           }
         } catch (e) {
           fail(e);
