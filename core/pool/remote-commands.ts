@@ -12,6 +12,8 @@ export class RemoteCommands {
   private readonly sudo: string;
   /** The runner path as it appears in commands (quoted if it needs to be). */
   readonly runner: string;
+  /** `list(false)` and `list(true)`, built once: every probe sends one. */
+  private readonly lists: readonly [string, string];
 
   constructor(
     /** Deployed `<dir>/crunch-run~<md5>` or CrunchRunCommand. */
@@ -20,11 +22,12 @@ export class RemoteCommands {
   ) {
     this.sudo = remoteUser === 'root' ? '' : 'sudo ';
     this.runner = shellWord(runnerPath);
+    this.lists = [`${this.sudo}${this.runner} --list`, `${this.sudo}${this.runner} --list --stdin-prices`];
   }
 
   /** `[sudo ]RUNNER --list[ --stdin-prices]` */
   list(withPrices: boolean): string {
-    return `${this.sudo}${this.runner} --list${withPrices ? ' --stdin-prices' : ''}`;
+    return this.lists[withPrices ? 1 : 0];
   }
 
   /** `[sudo ]RUNNER --detach --stdin-config '<arg>'... '<uuid>'`; throws on a bad uuid. */

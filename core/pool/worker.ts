@@ -272,7 +272,6 @@ export class Worker {
   /** Reconcile runners with a `--list`; true when anything changed. */
   private updateRunning(listed: readonly string[]): boolean {
     let changed = false;
-    const seen = new Set(listed);
     for (const uuid of listed) {
       const st = this.starting.get(uuid);
       if (st !== undefined) {
@@ -286,6 +285,9 @@ export class Worker {
         changed = true;
       }
     }
+    // Every runner is listed (the usual probe: none or one); a longer list may repeat a uuid.
+    if (listed.length <= 1 && this.running.size === listed.length) return changed;
+    const seen = new Set(listed);
     for (const uuid of [...this.running.keys()]) {
       if (!seen.has(uuid)) {
         this.closeRunner(uuid);

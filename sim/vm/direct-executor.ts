@@ -43,6 +43,7 @@ export class DirectExecutor implements Executor {
   }
 
   close(): void {
+    if (this.inflight.size === 0) return;
     const err = new TransientError('running command: connection closed');
     for (const reject of this.inflight) reject(err);
     this.inflight.clear();

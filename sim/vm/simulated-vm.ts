@@ -97,6 +97,7 @@ export class SimulatedVm implements CommandHandler {
   private partitionedUntil = -Infinity;
   private stalledUntil = -Infinity;
   private readonly inflight = new Set<(e: Error) => void>();
+  private readonly haltListeners: (() => void)[] = [];
 
   constructor(private readonly opts: SimulatedVmOptions) {
     this.instanceId = opts.instanceId;
@@ -148,6 +149,14 @@ export class SimulatedVm implements CommandHandler {
     const err = new VmUnreachableError(this.instanceId, reason);
     for (const reject of this.inflight) reject(err);
     this.inflight.clear();
+    for (const fn of this.haltListeners) fn();
+    this.haltListeners.length = 0;
+  }
+
+  /** Call `fn` once when the VM goes away (e.g. to close its SSH server). */
+  onHalt(fn: () => void): void {
+    if (this.state === 'halted') fn();
+    else this.haltListeners.push(fn);
   }
 
   /** Unreachable until `untilMs` (ssh-partition fault); processes keep running. */
@@ -315,7 +324,7 @@ export function parseCrunchRunFlags(args: readonly string[]): { flags: Map<strin
       break;
     }
     if (!a.startsWith('-') || a === '-') break;
-    const body = a.replace(/^--?/, '');
+    const body = a.slice(a.startsWith('--') ? 2 : 1);
     const eq = body.indexOf('=');
     const name = eq < 0 ? body : body.slice(0, eq);
     if (BOOL_FLAGS.has(name)) {
