@@ -13,6 +13,7 @@ const MODULES: readonly string[] = [
   './ssh.bench.js',
   './mapper.bench.js',
   './policies.bench.js',
+  './simulator.bench.js',
 ];
 
 interface FigureStats {
