@@ -1,0 +1,36 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from './main.js';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+async function run(...args: string[]): Promise<{ code: number; stderr: string }> {
+  const err: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation(() => {});
+  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const code = await main(args);
+  vi.restoreAllMocks();
+  return { code, stderr: err.join('\n') };
+}
+
+// The daemon and the world themselves are tested in prod/daemon/daemon.test.ts and, as
+// separate processes, in test/e2e/serve-world.test.ts; here only their bad input.
+describe('vmdispatch serve and world: bad input exits 2 with a message', () => {
+  it('serve', async () => {
+    const missing = await run('serve', '--config', '/nonexistent/vmdispatch/config.yml');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('/nonexistent/vmdispatch/config.yml: reading the config file: ENOENT');
+    expect((await run('serve', '--bogus')).code).toBe(2);
+    expect((await run('serve', 'positional')).code).toBe(2);
+  });
+
+  it('world', async () => {
+    expect((await run('world')).code).toBe(2);
+    const missing = await run('world', '/nonexistent/vmdispatch/s.yaml');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('/nonexistent/vmdispatch/s.yaml: cannot read the scenario');
+    expect((await run('world', 'a.yaml', '--seed', 'x')).code).toBe(2);
+    expect((await run('world', 'a.yaml', '--log-level', 'loud')).code).toBe(2);
+  });
+});

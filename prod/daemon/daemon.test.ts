@@ -1,0 +1,132 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterConfig } from '../../core/config/cluster-config.js';
+import type { LogFields, Logger } from '../../core/ports/logger.js';
+import { loadScenarioFile } from '../../sim/scenario/scenario.js';
+import { World } from '../../sim/world/world.js';
+import { parseConfigText } from '../config/load-config-file.js';
+import { Daemon, DaemonConfigError } from './daemon.js';
+import { ARVADOS_SELF_EXE, chooseRunner } from './runner-binary.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SCENARIO = join(ROOT, 'test', 'e2e', 'small-world.yaml');
+
+/** Keeps every line (message and fields) for assertions. */
+class MemoryLogger implements Logger {
+  constructor(
+    readonly lines: string[] = [],
+    private readonly base: LogFields = {},
+  ) {}
+  debug(msg: string, f?: LogFields): void {
+    this.push('debug', msg, f);
+  }
+  info(msg: string, f?: LogFields): void {
+    this.push('info', msg, f);
+  }
+  warn(msg: string, f?: LogFields): void {
+    this.push('warn', msg, f);
+  }
+  error(msg: string, f?: LogFields): void {
+    this.push('error', msg, f);
+  }
+  child(f: LogFields): Logger {
+    return new MemoryLogger(this.lines, { ...this.base, ...f });
+  }
+  private push(level: string, msg: string, f?: LogFields): void {
+    this.lines.push(`${level} ${msg} ${JSON.stringify({ ...this.base, ...f }, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+  }
+}
+
+async function until(what: string, ms: number, check: () => boolean): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`waiting for ${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vmdispatch-daemon-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('chooseRunner', () => {
+  it('"" uses the installed crunch-run; /proc/self/exe is taken as not set, with a warning', async () => {
+    expect(await chooseRunner({ DeployRunnerBinary: '', DeployRunnerDirectory: '/tmp/x' })).toEqual({ runner: null, warning: null });
+    const self = await chooseRunner({ DeployRunnerBinary: ARVADOS_SELF_EXE, DeployRunnerDirectory: '/tmp/x' });
+    expect(self.runner).toBeNull();
+    expect(self.warning).toContain('/proc/self/exe');
+  });
+
+  it('deploys a given binary as <dir>/crunch-run~<md5>; a missing file is an error naming it', async () => {
+    const bin = join(dir, 'arvados-server');
+    await writeFile(bin, 'binary');
+    const r = await chooseRunner({ DeployRunnerBinary: bin, DeployRunnerDirectory: '/var/lib/arvados/' });
+    expect(r.runner?.command).toBe('/var/lib/arvados/crunch-run~9d7183f16acce70658f686ae7f1a4d20');
+    await expect(chooseRunner({ DeployRunnerBinary: join(dir, 'nope'), DeployRunnerDirectory: '/tmp' })).rejects.toThrow(/DeployRunnerBinary .*nope: ENOENT/);
+  });
+});
+
+describe('Daemon', () => {
+  it('refuses configs that cannot work, naming the setting', async () => {
+    const base = (extra: string) =>
+      parseConfigText(
+        `Clusters:\n  zzzzz:\n    SystemRootToken: abc123\n    Services:\n      Controller: {ExternalURL: "http://127.0.0.1:1"}\n      DispatchCloud: {InternalURLs: {"http://127.0.0.1:0": {}}}\n    Containers:\n      CloudVMs: {ImageID: ami-1, DeployRunnerBinary: ""}\n${extra}    InstanceTypes:\n      m5.large: {VCPUs: 2, RAM: 8GiB, Price: 0.1}\n`,
+        'c.yml',
+      ).config;
+    const logger = new MemoryLogger();
+    const start = (config: ClusterConfig) => Daemon.start({ config, logger, env: {} });
+    const cfg = base('');
+    await expect(start(cfg)).rejects.toThrow(new DaemonConfigError('Clusters.zzzzz.Containers.DispatchPrivateKey: the setting is empty'));
+    await expect(start({ ...cfg, Containers: { ...cfg.Containers, DispatchPrivateKey: 'notakey' } })).rejects.toThrow(
+      'Clusters.zzzzz.Containers.DispatchPrivateKey: not a private key in PEM or OpenSSH format',
+    );
+    await expect(start({ ...cfg, Containers: { ...cfg.Containers, CloudVMs: { ...cfg.Containers.CloudVMs, Driver: 'azure' } } })).rejects.toThrow(
+      'Clusters.zzzzz.Containers.CloudVMs.Driver: expected "ec2"',
+    );
+    await expect(start({ ...base(''), SystemRootToken: '' })).rejects.toThrow(/SystemRootToken: expected a token/);
+    await expect(Daemon.start({ config: base(''), logger, env: {}, policy: 'nope' })).rejects.toThrow(/--policy: expected one of/);
+  });
+
+  it('runs a world workload end to end in one process; stop() leaves the instances', { timeout: 90_000 }, async () => {
+    const scenario = loadScenarioFile(SCENARIO, { sets: ['workload.0.count=2', 'workload.0.runtime=1s'] });
+    const world = await World.start(scenario);
+    const logger = new MemoryLogger();
+    let daemon: Daemon | null = null;
+    try {
+      const keyFile = join(dir, 'key');
+      await writeFile(keyFile, world.dispatchPrivateKey, { mode: 0o600 });
+      const config = parseConfigText(world.clusterConfig(keyFile), 'world.yml').config;
+      daemon = await Daemon.start({ config, logger, env: {} });
+      expect(daemon.state).toBe('running');
+      const d = daemon;
+      await until('the workload to complete', 60_000, () => world.status().done);
+      const s = world.status();
+      expect(s.requests).toMatchObject({ total: 2, complete: 2, retried: 0 });
+      expect(s.doubleStarts).toBe(0);
+
+      const health = await fetch(`${d.url}/_health/ping`, { headers: { Authorization: `Bearer ${config.ManagementToken}` } });
+      expect(await health.json()).toEqual({ health: 'OK' });
+
+      const live = world.status().instances.live;
+      expect(live).toBeGreaterThan(0);
+      await d.stop('test');
+      expect(d.state).toBe('stopped');
+      expect(await d.done).toBe('test');
+      expect(world.status().instances.live).toBe(live);
+      await expect(fetch(`${d.url}/_health/ping`)).rejects.toThrow();
+      const all = logger.lines.join('\n');
+      expect(all).not.toContain(config.SystemRootToken);
+      expect(all).not.toContain(config.ManagementToken);
+    } finally {
+      await daemon?.stop();
+      await world.close();
+    }
+  });
+});
