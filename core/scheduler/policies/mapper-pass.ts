@@ -235,9 +235,13 @@ export function planPass(input: MapperInput, hooks: PassHooks = {}): Plan {
   if (hooks.extraShutdowns !== undefined) {
     const candidates = idleSlots.filter((s) => s.idleBehavior === 'run').map((slot) => ({ slot, view: views.get(slot)! }));
     const wantedTypes = new Set<string>();
-    for (const ent of sorted) {
+    // Entries of one shape share their type list (the sizing cache), so each list is read once.
+    const seenLists = new Set<readonly InstanceType[]>();
+    for (const ent of candidates.length > 0 ? sorted : []) {
       const c = ent.container;
       if ((c.state === 'Queued' || c.state === 'Locked') && c.priority >= 1n && !running.has(c.uuid) && !placed.has(c.uuid)) {
+        if (seenLists.has(ent.instanceTypes)) continue;
+        seenLists.add(ent.instanceTypes);
         for (const t of ent.instanceTypes) wantedTypes.add(t.name);
       }
     }

@@ -12,6 +12,11 @@ import { planPass, type CreateContext } from './mapper-pass.js';
 export interface PackingOptions {
   /** Later queue entries looked at per create (bounds a pass at any queue length). */
   readonly lookahead: number;
+  /**
+   * Later queue entries looked at per pass, over all its creates; once spent, the pass
+   * creates the cheapest type like arvados (bounds a pass with thousands of creates).
+   */
+  readonly passBudget: number;
   /** Eligible types compared per create, cheapest first. */
   readonly maxTypes: number;
   /**
@@ -27,7 +32,7 @@ export interface PackingOptions {
   readonly stopAfterQuota: boolean;
 }
 
-export const PACKING_DEFAULTS: PackingOptions = { lookahead: 256, maxTypes: 8, margin: 0.9, stopAfterQuota: true };
+export const PACKING_DEFAULTS: PackingOptions = { lookahead: 256, passBudget: 20_000, maxTypes: 8, margin: 0.9, stopAfterQuota: true };
 
 /**
  * What a container is worth on an instance: the lowest price, over its eligible types, of
@@ -49,11 +54,16 @@ function share(need: Resources, t: InstanceType): number {
   return Math.min(1, m);
 }
 
+/** Lookahead left in this pass (see PackingOptions.passBudget). */
+export interface PassBudget {
+  left: number;
+}
+
 /** The create hook: see the file comment and PackingOptions. */
-export function choosePackedType(ctx: CreateContext, opts: PackingOptions = PACKING_DEFAULTS): InstanceType {
+export function choosePackedType(ctx: CreateContext, opts: PackingOptions = PACKING_DEFAULTS, budget: PassBudget = { left: Infinity }): InstanceType {
   const { entry, available, sorted, position, index, input } = ctx;
   const cheapest = available[0]!;
-  if (available.length === 1) return cheapest;
+  if (available.length === 1 || budget.left <= 0) return cheapest;
   if (opts.stopAfterQuota && (input.pool.atQuota || input.state.instancesWithinQuota > 0)) return cheapest;
   const vms = input.config.Containers.CloudVMs;
   const perInstance = vms.MaxRunningContainersPerInstance;
@@ -61,7 +71,8 @@ export function choosePackedType(ctx: CreateContext, opts: PackingOptions = PACK
   // Later containers that would need a new instance too: Queued (they would be locked and
   // packed onto this one in the same pass) or Locked, not running, nothing existing fits.
   const later: { ent: QueueEntry; value: number }[] = [];
-  const end = Math.min(sorted.length, position + 1 + opts.lookahead);
+  const end = Math.min(sorted.length, position + 1 + opts.lookahead, position + 1 + budget.left);
+  budget.left -= end - position - 1;
   for (let j = position + 1; j < end; j++) {
     const e = sorted[j]!;
     const c = e.container;
@@ -99,7 +110,8 @@ export function choosePackedType(ctx: CreateContext, opts: PackingOptions = PACK
 }
 
 export function planPacking(input: MapperInput, opts: PackingOptions = PACKING_DEFAULTS): Plan {
-  return planPass(input, { chooseCreateType: (ctx) => choosePackedType(ctx, opts) });
+  const budget: PassBudget = { left: opts.passBudget };
+  return planPass(input, { chooseCreateType: (ctx) => choosePackedType(ctx, opts, budget) });
 }
 
 /** A `packing` policy with other options (for experiments and what-if runs). */

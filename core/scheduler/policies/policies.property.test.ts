@@ -125,7 +125,7 @@ const runs = { numRuns: Number(process.env.FC_RUNS ?? 150), seed: process.env.FC
 const POLICIES: MapperPolicy[] = [
   packingPolicy,
   leanPolicy,
-  makePackingPolicy('packing-eager', { lookahead: 3, maxTypes: 2, margin: 1, stopAfterQuota: false }),
+  makePackingPolicy('packing-eager', { lookahead: 3, passBudget: 5, maxTypes: 2, margin: 1, stopAfterQuota: false }),
   makeLeanPolicy('lean-eager', { idleGraceFraction: 0, trimBooting: true, warmFactor: 0, windowMs: 60_000 }),
 ];
 
