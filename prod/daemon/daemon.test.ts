@@ -8,6 +8,7 @@ import type { LogFields, Logger } from '../../core/ports/logger.js';
 import { loadScenarioFile } from '../../sim/scenario/scenario.js';
 import { World } from '../../sim/world/world.js';
 import { parseConfigText } from '../config/load-config-file.js';
+import { findPostgresBin, startPostgres, type PostgresServer } from '../dblock/postgres-server.fixture.js';
 import { Daemon, DaemonConfigError } from './daemon.js';
 import { ARVADOS_SELF_EXE, chooseRunner } from './runner-binary.js';
 
@@ -128,5 +129,41 @@ describe('Daemon', () => {
       await daemon?.stop();
       await world.close();
     }
+  });
+});
+
+describe('Daemon with PostgreSQL.Connection', () => {
+  const bin = findPostgresBin();
+  const skip = bin === null && process.env['CI'] === undefined;
+  let pgServer: PostgresServer | null = null;
+  let world: World | null = null;
+  afterAll(async () => {
+    await world?.close();
+    await pgServer?.stop();
+  });
+
+  it.skipIf(skip)('holds the dispatch lock: a second daemon waits until the first stops; a lost lock stops the daemon', { timeout: 120_000 }, async () => {
+    pgServer = await startPostgres(bin ?? '');
+    world = await World.start(loadScenarioFile(SCENARIO, { sets: ['workload.0.count=1', 'workload.0.runtime=1s'] }));
+    const keyFile = join(dir, 'key-lock');
+    await writeFile(keyFile, world.dispatchPrivateKey, { mode: 0o600 });
+    const base = parseConfigText(world.clusterConfig(keyFile), 'world.yml').config;
+    const config: ClusterConfig = { ...base, PostgreSQL: { Connection: pgServer.connection } };
+
+    const first = await Daemon.start({ config, logger: new MemoryLogger(), env: {}, lockRetryMs: 200 });
+    const waiting = new MemoryLogger();
+    let second: Daemon | null = null;
+    const pending = Daemon.start({ config, logger: waiting, env: {}, lockRetryMs: 200 }).then((d) => (second = d));
+    await until('the second daemon to report the holder', 30_000, () => waiting.lines.some((l) => l.includes('waiting for other process to release lock')));
+    expect(second).toBeNull();
+    await first.stop();
+    await pending;
+    const d = second as unknown as Daemon;
+    expect(d.state).toBe('running');
+
+    // The session holding the lock ends: the daemon stops rather than run unlocked.
+    await pgServer.query("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = 10005");
+    expect(await d.done).toBe('dispatch lock lost');
+    expect(d.state).toBe('stopped');
   });
 });

@@ -46,6 +46,8 @@ export interface DaemonOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Aborting it while the daemon waits for the dispatch lock makes start() reject with its reason. */
   readonly signal?: AbortSignal;
+  /** Between attempts to take the dispatch lock; default the reference's 5 s (tests shorten it). */
+  readonly lockRetryMs?: number;
   /** How long stop() waits for queue and scheduler calls in flight; default 10 s. */
   readonly stopGraceMs?: number;
 }
@@ -104,7 +106,9 @@ export class Daemon {
    * @throws Error when the management API cannot listen, or the signal aborts the wait for the lock
    */
   static async start(opts: DaemonOptions): Promise<Daemon> {
-    const clock = opts.clock ?? new SystemClock();
+    // Unref'd: while running, the management server keeps the process up; once stopped, a
+    // timer left in the core must not keep a stopped daemon from exiting.
+    const clock = opts.clock ?? new SystemClock({ unref: true });
     const config = opts.config;
     const log = opts.logger;
     const p = await prepare(config, opts, clock, log);
@@ -128,9 +132,11 @@ export class Daemon {
       log.info('taking the dispatch lock');
       lock = await acquireDispatchLock({
         connection: config.PostgreSQL.Connection,
-        clock,
+        // Ref'd timers while waiting: nothing else keeps the process up before the server listens.
+        clock: new SystemClock(),
         logger: log,
         ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+        ...(opts.lockRetryMs !== undefined ? { retryMs: opts.lockRetryMs } : {}),
       });
       log.info('holding the dispatch lock');
     }
