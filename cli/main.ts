@@ -14,6 +14,11 @@ interface Entry {
 }
 
 const commands: Record<string, Entry> = {
+  sim: {
+    usage: 'sim SCENARIO.yaml [--seed N] [--policy NAME] [--out DIR] [--set PATH=VALUE]... [--transport direct|ssh]',
+    summary: 'run a scenario on the simulator; print a summary; with --out write summary.json, containers.csv, report.html',
+    load: async () => (await import('./sim.js')).command,
+  },
   compare: {
     usage: 'compare SCENARIO.yaml --policy A,B,... --out DIR [--seeds N] [--set PATH=VALUE]... [--jobs N]',
     summary: 'run each policy on the same workloads and seeds; write compare.html, compare.json and per-run containers.csv',

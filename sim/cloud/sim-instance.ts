@@ -12,7 +12,8 @@ export interface CloudRecord {
   readonly id: string;
   readonly type: InstanceType;
   readonly quotaGroup: string;
-  readonly address: string;
+  /** Fixed at creation, unless the simulator's ssh transport moves it to the VM's SSH server. */
+  address: string;
   readonly remoteUser: string;
   /** Billed per hour. */
   readonly price: number;

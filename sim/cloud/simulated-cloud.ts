@@ -207,6 +207,18 @@ export class SimulatedCloud implements InstanceSet {
     return this.touches;
   }
 
+  /**
+   * Give a live instance another address: the simulator's ssh transport points it at its
+   * VM's SSH server on loopback. Nothing for an instance that is gone.
+   */
+  setAddress(instanceId: string, address: string): void {
+    const rec = this.live.get(instanceId);
+    if (rec === undefined) return;
+    this.byAddress.delete(rec.address);
+    rec.address = address;
+    this.byAddress.set(address, rec);
+  }
+
   /** The VM behind an address (the direct executor's locator); undefined once gone. */
   locate = (target: ExecutorTarget): SimulatedVm | undefined => this.byAddress.get(target.address())?.vm;
 

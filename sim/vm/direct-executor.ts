@@ -27,14 +27,19 @@ const EMPTY = Buffer.alloc(0);
  * - no answer within the timeout (virtual clock): TimeoutError; the command goes on;
  * - `close()`: commands in flight reject with TransientError.
  *
- * Host keys: there is no SSH handshake, so there is no host key and `verifyHostKey` is
- * never called. The direct transport trusts the VM it finds by address; the instance-secret
- * check of the reference is exercised only by the SSH transport (sim/ssh), and by the pool
- * itself if it runs `cat /var/run/arvados-instance-secret` through `execute`.
+ * Host keys: there is no SSH handshake, but the executor does what the SSH executor does
+ * on its first connection: it hands the target a host key (a constant per address) and
+ * lets it verify it over the VM before any command runs (the pool's check reads the
+ * instance secret). So both transports send the VM the same commands at the same virtual
+ * times, and a VM that cannot prove its secret is refused here too (HostKeyError).
  */
 export class DirectExecutor implements Executor {
   private target: ExecutorTarget | null = null;
   private readonly inflight = new Set<(e: Error) => void>();
+  /** The address whose host key was accepted; '' = none yet. */
+  private verified = '';
+  /** Bumped by close(): a command still verifying the host key when it happens fails too. */
+  private epoch = 0;
 
   constructor(private readonly opts: DirectExecutorOptions) {}
 
@@ -43,6 +48,7 @@ export class DirectExecutor implements Executor {
   }
 
   close(): void {
+    this.epoch++;
     if (this.inflight.size === 0) return;
     const err = new TransientError('running command: connection closed');
     for (const reject of this.inflight) reject(err);
@@ -58,6 +64,25 @@ export class DirectExecutor implements Executor {
     if (vm === undefined) {
       return Promise.reject(new TransientError(`running command ${describeCommand(command)} on ${address}: connection refused`));
     }
+    if (this.verified !== address) {
+      const target = this.target;
+      const epoch = this.epoch;
+      const run = (cmd: string) => this.run(vm, address, cmd, {});
+      return target.verifyHostKey(Buffer.from(`simulated-host-key ${address}`), run).then(
+        () => {
+          if (this.epoch !== epoch) throw new TransientError(`running command ${describeCommand(command)} on ${address}: connection closed`);
+          this.verified = address;
+          return this.run(vm, address, command, opts);
+        },
+        (e: unknown) => {
+          throw e instanceof CommandError ? new TransientError(`verifying the host key of ${address}: ${e.message}`, { cause: e }) : e;
+        },
+      );
+    }
+    return this.run(vm, address, command, opts);
+  }
+
+  private run(vm: CommandHandler, address: string, command: string, opts: ExecOptions): Promise<ExecResult> {
     const timeoutMs = opts.timeoutMs ?? this.opts.defaultTimeoutMs;
     return new Promise<ExecResult>((resolve, reject) => {
       let timer: { cancel(): void } | null = null;
