@@ -5,7 +5,7 @@ import type { ControllerApi, Filter } from '../ports/controller.js';
 import { describeError } from '../ports/errors.js';
 import { RecordError } from '../domain/record-error.js';
 import type { Logger } from '../ports/logger.js';
-import type { Gauge, Metrics } from '../ports/metrics.js';
+import { nullMetrics, type Gauge, type Metrics } from '../ports/metrics.js';
 import type { QueueEntry, QueueSnapshot } from './queue-snapshot.js';
 import { SizingCache } from './sizing-cache.js';
 
@@ -56,6 +56,10 @@ export class ContainerQueue {
   private readonly gauge: Gauge;
   private entries = new Map<string, QueueEntry>();
   private updated = 0;
+  /** The last snapshot while entries are unchanged since: passes take two per poll. */
+  private snap: QueueSnapshot | null = null;
+  /** False with nullMetrics: the per-poll gauge counts are skipped. */
+  private readonly metricsOn: boolean;
   /** Non-null while an update is in flight: uuids its (older) data must not touch. */
   private dontUpdate: Set<string> | null = null;
   private authUuid: string | null = null;
@@ -70,11 +74,14 @@ export class ContainerQueue {
     this.logger = opts.logger.child({ component: 'queue' });
     this.sizing = opts.sizing ?? new SizingCache(opts.cluster);
     this.gauge = opts.metrics.gauge('queue_entries', 'Entries in the container queue', ['state', 'instance_type']);
+    this.metricsOn = opts.metrics !== nullMetrics;
   }
 
   /** A copy of the entries and the start time of the last completed update. No API calls. */
   snapshot(): QueueSnapshot {
-    return { entries: new Map(this.entries), updatedAt: this.updated };
+    // Entries are replaced, never changed in place, and a snapshot's map is read-only: the
+    // copy can be shared until the next change.
+    return (this.snap ??= { entries: new Map(this.entries), updatedAt: this.updated });
   }
 
   get(uuid: string): QueueEntry | undefined {
@@ -117,6 +124,7 @@ export class ContainerQueue {
       this.updated = started;
     } finally {
       this.dontUpdate = null;
+      this.snap = null;
     }
     this.updateMetrics();
     this.notify();
@@ -142,7 +150,10 @@ export class ContainerQueue {
     const ent = this.entries.get(uuid);
     if (ent === undefined) return;
     const c = ent.container;
-    if (FINAL.has(c.state) || (c.state === 'Queued' && c.priority === 0n)) this.entries.delete(uuid);
+    if (FINAL.has(c.state) || (c.state === 'Queued' && c.priority === 0n)) {
+      this.entries.delete(uuid);
+      this.snap = null;
+    }
   }
 
   /** Poll every PollInterval, or the last poll's duration when that was longer. */
@@ -188,6 +199,7 @@ export class ContainerQueue {
     this.dontUpdate?.add(resp.uuid);
     const old = this.entries.get(resp.uuid);
     if (old === undefined) return;
+    this.snap = null;
     this.entries.set(resp.uuid, {
       ...old,
       container: { ...old.container, state: resp.state, priority: resp.priority, lockedByUuid: resp.lockedByUuid },
@@ -266,6 +278,7 @@ export class ContainerQueue {
         for (const uuid of batch) {
           this.logger.info('container not found by controller (deleted?)', { containerUuid: uuid });
           this.entries.delete(uuid);
+          this.snap = null;
           missing.delete(uuid);
         }
       }
@@ -347,6 +360,7 @@ export class ContainerQueue {
   }
 
   private updateMetrics(): void {
+    if (!this.metricsOn) return;
     const counts = new Map<string, { state: string; type: string; n: number }>();
     for (const ent of this.entries.values()) {
       const type = ent.instanceTypes[0]?.name ?? '';
