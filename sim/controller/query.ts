@@ -36,16 +36,19 @@ export function describeValue(v: FilterValue): string {
   return JSON.stringify(v);
 }
 
-function toBigint(v: unknown, where: string): bigint {
+/** The filter as error messages name it; a function because only errors need it. */
+type Where = () => string;
+
+function toBigint(v: unknown, where: Where): bigint {
   if (typeof v === 'bigint') return v;
   if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
   if (typeof v === 'string' && /^-?[0-9]+$/.test(v)) return BigInt(v);
-  throw invalid(`${where}: expected an integer, got ${describeValue(v as FilterValue)}`);
+  throw invalid(`${where()}: expected an integer, got ${describeValue(v as FilterValue)}`);
 }
 
-function toStr(v: unknown, where: string): string {
+function toStr(v: unknown, where: Where): string {
   if (typeof v === 'string') return v;
-  throw invalid(`${where}: expected a string, got ${describeValue(v as FilterValue)}`);
+  throw invalid(`${where()}: expected a string, got ${describeValue(v as FilterValue)}`);
 }
 
 function cmpOp<T>(op: Filter[1], cmp: (a: T, b: T) => number, want: T): (x: T) => boolean {
@@ -76,8 +79,8 @@ const OPS = new Set(['=', '!=', '>', '<', '>=', '<=', 'in']);
 function compileOne(f: Filter): Predicate {
   if (!Array.isArray(f) || f.length !== 3) throw invalid(`filter ${JSON.stringify(f)}: expected [field, operator, value]`);
   const [field, op, value] = f;
-  const where = `filter ${field} ${op} ${describeValue(value)}`;
-  if (!OPS.has(op)) throw invalid(`${where}: unsupported operator`);
+  const where: Where = () => `filter ${field} ${op} ${describeValue(value)}`;
+  if (!OPS.has(op)) throw invalid(`${where()}: unsupported operator`);
   switch (field) {
     case 'uuid':
     case 'state':
@@ -85,7 +88,7 @@ function compileOne(f: Filter): Predicate {
       const get: (r: QueryableRecord) => string | null =
         field === 'uuid' ? (r) => r.uuid : field === 'state' ? (r) => r.state : (r) => r.lockedByUuid;
       if (op === 'in') {
-        if (!Array.isArray(value)) throw invalid(`${where}: 'in' needs a list`);
+        if (!Array.isArray(value)) throw invalid(`${where()}: 'in' needs a list`);
         const set = new Set(value.map((v) => toStr(v, where)));
         return (r) => {
           const x = get(r);
@@ -95,7 +98,7 @@ function compileOne(f: Filter): Predicate {
       if (value === null) {
         if (op === '=') return (r) => get(r) === null;
         if (op === '!=') return (r) => get(r) !== null;
-        throw invalid(`${where}: null only compares with = and !=`);
+        throw invalid(`${where()}: null only compares with = and !=`);
       }
       const test = cmpOp(op, strCmp, toStr(value, where));
       return (r) => {
@@ -105,7 +108,7 @@ function compileOne(f: Filter): Predicate {
     }
     case 'priority': {
       if (op === 'in') {
-        if (!Array.isArray(value)) throw invalid(`${where}: 'in' needs a list`);
+        if (!Array.isArray(value)) throw invalid(`${where()}: 'in' needs a list`);
         const set = new Set(value.map((v) => toBigint(v, where)));
         return (r) => set.has(r.priority);
       }
@@ -114,7 +117,7 @@ function compileOne(f: Filter): Predicate {
     }
     case 'lock_count': {
       if (op === 'in') {
-        if (!Array.isArray(value)) throw invalid(`${where}: 'in' needs a list`);
+        if (!Array.isArray(value)) throw invalid(`${where()}: 'in' needs a list`);
         const set = new Set(value.map((v) => Number(toBigint(v, where))));
         return (r) => set.has(r.lockCount);
       }
@@ -122,7 +125,7 @@ function compileOne(f: Filter): Predicate {
       return (r) => test(r.lockCount);
     }
     default:
-      throw invalid(`${where}: the stub controller cannot filter on ${field}`);
+      throw invalid(`${where()}: the stub controller cannot filter on ${field}`);
   }
 }
 
@@ -146,6 +149,21 @@ const ORDER_FIELDS: Readonly<Record<string, Cmp>> = {
  * is deterministic (PostgreSQL would leave them in an unspecified order).
  */
 export function compileOrder(order: readonly string[] | undefined): CompiledOrder {
+  // The dispatcher polls with the same two orders millions of times: compile each once.
+  const key = order === undefined || order.length === 0 ? '' : order.length === 1 ? `1${order[0]!}` : JSON.stringify(order);
+  let compiled = orders.get(key);
+  if (compiled === undefined) {
+    compiled = compileOrderUncached(order);
+    if (orders.size >= ORDER_CACHE_MAX) orders.clear();
+    orders.set(key, compiled);
+  }
+  return compiled;
+}
+
+const orders = new Map<string, CompiledOrder>();
+const ORDER_CACHE_MAX = 256;
+
+function compileOrderUncached(order: readonly string[] | undefined): CompiledOrder {
   const parts: Cmp[] = [];
   const names: string[] = [];
   for (const o of order ?? []) {
