@@ -21,6 +21,8 @@ describe('vmdispatch serve and world: bad input exits 2 with a message', () => {
     const missing = await run('serve', '--config', '/nonexistent/vmdispatch/config.yml');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('/nonexistent/vmdispatch/config.yml: reading the config file: ENOENT');
+    // Go-style single-dash flags, as arvados-dispatch-cloud takes them.
+    expect((await run('serve', '-config', '/nonexistent/vmdispatch/config.yml')).stderr).toContain('reading the config file: ENOENT');
     expect((await run('serve', '--bogus')).code).toBe(2);
     expect((await run('serve', 'positional')).code).toBe(2);
   });

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { ClusterConfig } from '../core/config/cluster-config.js';
 import { describeError } from '../core/ports/errors.js';
+import type { Logger } from '../core/ports/logger.js';
 import { ConfigFileError, loadConfigFile } from '../prod/config/load-config-file.js';
 import type { Daemon } from '../prod/daemon/daemon.js';
 import { onStopSignal } from '../prod/daemon/signals.js';
@@ -19,7 +20,8 @@ export const command: Command = {
     let values: { config?: string; cluster?: string; policy?: string; help?: boolean };
     try {
       ({ values } = parseArgs({
-        args: [...argv],
+        // Go-style single-dash flags (`-config FILE`), as arvados-dispatch-cloud is invoked.
+        args: argv.map((a) => (/^-[a-z][a-z-]+(=.*)?$/.test(a) ? `-${a}` : a)),
         options: {
           config: { type: 'string' },
           cluster: { type: 'string' },
@@ -57,6 +59,7 @@ export const command: Command = {
     // stderr stays JSON. Installed before the daemon's modules load, which emit them.
     process.removeAllListeners('warning');
     process.on('warning', (w) => logger.warn('node warning', { Name: w.name, Warning: w.message }));
+    warnAboutApiEnv(config, logger);
     const { Daemon, DaemonConfigError } = await import('../prod/daemon/daemon.js');
 
     // A signal during start-up (waiting for the dispatch lock) aborts it.
@@ -85,3 +88,24 @@ export const command: Command = {
     }
   },
 };
+
+/**
+ * As the reference: the ARVADOS_API_* environment is never used (the config's token and
+ * controller are); a value that differs from the config gets a warning, without the value.
+ */
+function warnAboutApiEnv(config: ClusterConfig, logger: Logger): void {
+  const token = process.env['ARVADOS_API_TOKEN'];
+  if (token !== undefined && token !== '' && token !== config.SystemRootToken) {
+    logger.warn('ignoring ARVADOS_API_TOKEN from the environment: it differs from SystemRootToken, which is used');
+  }
+  const host = process.env['ARVADOS_API_HOST'];
+  if (host !== undefined && host !== '') {
+    let configured = '';
+    try {
+      configured = new URL(config.Services.Controller.ExternalURL).host;
+    } catch {
+      // reported by the daemon's start-up
+    }
+    if (host !== configured) logger.warn('ignoring ARVADOS_API_HOST from the environment: Services.Controller.ExternalURL is used', { Env: host, Config: configured });
+  }
+}

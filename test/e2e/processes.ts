@@ -1,7 +1,7 @@
 // Real OS processes for the end-to-end tests: `node dist/cli/bin.js world|serve|instance`,
 // with their output kept, bounded waits that poll, and clean-up that never leaves a child.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,25 @@ import type { WorldStatus } from '../../sim/world/world-status.js';
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The compiled CLI (`npm ci` builds it); VMDISPATCH_E2E_BIN points elsewhere for development. */
 export const BIN = process.env['VMDISPATCH_E2E_BIN'] ?? join(REPO_ROOT, 'dist', 'cli', 'bin.js');
-export const HAVE_BIN = existsSync(BIN);
+
+/** Sources whose compiled form the end-to-end run needs, relative to the repository root. */
+const NEEDED = ['cli/serve.ts', 'cli/world.ts', 'cli/main.ts', 'prod/daemon/daemon.ts', 'sim/world/world.ts', 'sim/world/world-status.ts', 'sim/world/world-config.ts'];
+
+/**
+ * Why the compiled CLI cannot be used, or null when it can: missing, or (with the default
+ * dist/) older than the sources it needs. CI builds it first (`npm ci`); a developer who has
+ * not rebuilt gets a skip with the reason instead of a confusing failure.
+ */
+export function distProblem(): string | null {
+  if (!existsSync(BIN)) return `${BIN} is missing (run \`npm run build\`)`;
+  if (process.env['VMDISPATCH_E2E_BIN'] !== undefined) return null;
+  for (const src of NEEDED) {
+    const out = join(REPO_ROOT, 'dist', src.replace(/\.ts$/, '.js'));
+    if (!existsSync(out)) return `${out} is missing (run \`npm run build\`)`;
+    if (statSync(out).mtimeMs < statSync(join(REPO_ROOT, src)).mtimeMs) return `${out} is older than ${src} (run \`npm run build\`)`;
+  }
+  return null;
+}
 
 export interface Exit {
   readonly code: number | null;
