@@ -1,6 +1,7 @@
-// Mapper policies compared on every scenario in scenarios/ and on a second trace replay:
-// for each scenario and policy, the median over five seeds of cost / lower bound and of
-// the wait p95, and both relative to the arvados policy. The figures are simulated, hence
+// Mapper policies compared on every scenario in scenarios/, on a second trace replay and one
+// what-if: for each scenario and policy, the median over five seeds of cost / lower bound
+// and of the wait p95, both relative to the arvados policy, and the number of seeds on
+// which the policy is cheaper than arvados with a wait p95 at most 10 % worse. The figures are simulated, hence
 // deterministic: they are computed once per process, and further runs (the harness's
 // warm-up and repeats) return the same rows. Run it alone with
 // `npm run bench -- --only policies --repeat 1 --warmup 0`.
@@ -27,6 +28,9 @@ export interface PolicyFigures {
   readonly policy: string;
   readonly ratio: number;
   readonly waitP95: number;
+  /** Per seed, in seed order. */
+  readonly ratios: readonly number[];
+  readonly waits: readonly number[];
   readonly violations: number;
   readonly failedExpectations: number;
 }
@@ -76,7 +80,7 @@ export async function comparePolicies(cases: readonly PolicyCase[], policies: re
         failedExpectations += s.expectations.filter((e) => !e.ok).length;
       }
       if (violations > 0) throw new Error(`comparing policies: ${policy} on ${c.label} broke ${violations} invariants`);
-      out.push({ label: c.label, policy, ratio: median(ratios), waitP95: median(waits), violations, failedExpectations });
+      out.push({ label: c.label, policy, ratio: median(ratios), waitP95: median(waits), ratios, waits, violations, failedExpectations });
     }
   }
   return out;
@@ -102,21 +106,37 @@ export function toRows(figs: readonly PolicyFigures[]): BenchRow[] {
       figures['cost vs arvados %'] = round((f.ratio / b.ratio - 1) * 100, 2);
       figures['wait p95 vs arvados %'] = b.waitP95 > 0 ? round((f.waitP95 / b.waitP95 - 1) * 100, 2) : 0;
     }
+    if (b !== undefined) figures['seeds won'] = seedWins(f, b);
     figures['failed expectations'] = f.failedExpectations;
     return { case: `${f.label} / ${f.policy}`, figures };
   });
 }
 
+/** Seeds on which `f` costs less than `base` (ratio) with a wait p95 at most 10 % worse. */
+export function seedWins(f: PolicyFigures, base: PolicyFigures): number {
+  let n = 0;
+  f.ratios.forEach((r, i) => {
+    const br = base.ratios[i]!;
+    const bw = base.waits[i]!;
+    if (r < br && f.waits[i]! <= bw * 1.1) n++;
+  });
+  return n;
+}
+
 /** The figures as a Markdown table (3 decimals for the ratio), one row per case and policy. */
 export function markdownTable(figs: readonly PolicyFigures[]): string {
   const base = new Map(figs.filter((f) => f.policy === DEFAULT_POLICY).map((f) => [f.label, f]));
-  const lines = ['| scenario | policy | cost / lower bound | vs arvados | wait p95 (s) | vs arvados |', '|---|---|---:|---:|---:|---:|'];
+  const lines = [
+    '| scenario | policy | cost / lower bound | vs arvados | wait p95 (s) | vs arvados | seeds won |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ];
   const pct = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)} %`;
   for (const f of figs) {
     const b = base.get(f.label);
     const dc = b !== undefined ? pct(f.ratio / b.ratio - 1) : '';
     const dw = b !== undefined && b.waitP95 > 0 ? pct(f.waitP95 / b.waitP95 - 1) : '';
-    lines.push(`| ${f.label} | ${f.policy} | ${f.ratio.toFixed(3)} | ${dc} | ${f.waitP95.toFixed(0)} | ${dw} |`);
+    const won = b !== undefined && f.policy !== DEFAULT_POLICY ? `${seedWins(f, b)}/${f.ratios.length}` : '';
+    lines.push(`| ${f.label} | ${f.policy} | ${f.ratio.toFixed(3)} | ${dc} | ${f.waitP95.toFixed(0)} | ${dw} | ${won} |`);
   }
   return lines.join('\n');
 }
