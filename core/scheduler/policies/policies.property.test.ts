@@ -249,18 +249,6 @@ describe.each(POLICIES.map((p) => [p.name, p] as const))('policy %s', (_name, po
     );
   });
 
-  it.runIf(policy.name.startsWith('lean'))('decides about containers exactly as arvados does', () => {
-    fc.assert(
-      fc.property(inputArb, (g) => {
-        const input = build(g);
-        const plan = comparable(policy.plan(input));
-        const ref = comparable(planArvados(input));
-        expect({ ...plan, shutdown: [], extraState: '' }).toEqual({ ...ref, shutdown: [], extraState: '' });
-      }),
-      runs,
-    );
-  });
-
   it('is deterministic, whatever the order of the snapshots', () => {
     fc.assert(
       fc.property(inputArb, fc.integer(), (g, seed) => {
@@ -276,6 +264,20 @@ describe.each(POLICIES.map((p) => [p.name, p] as const))('policy %s', (_name, po
         // Fed its own state back, it stays deterministic.
         const again = { ...input, state: a.state };
         expect(comparable(policy.plan(again))).toEqual(comparable(policy.plan({ ...again })));
+      }),
+      runs,
+    );
+  });
+});
+
+describe.each(POLICIES.filter((p) => p.name.startsWith('lean')).map((p) => [p.name, p] as const))('policy %s', (_name, policy) => {
+  it('decides about containers exactly as arvados does', () => {
+    fc.assert(
+      fc.property(inputArb, (g) => {
+        const input = build(g);
+        const plan = comparable(policy.plan(input));
+        const ref = comparable(planArvados(input));
+        expect({ ...plan, shutdown: [], extraState: '' }).toEqual({ ...ref, shutdown: [], extraState: '' });
       }),
       runs,
     );
