@@ -27,12 +27,24 @@ export interface EventEngineOptions {
    *   work that way without a `hold()`.
    */
   readonly drain?: 'microtasks' | 'macrotask';
+  /**
+   * Width (ms) of the buckets that hold timers due two buckets ahead or later; they enter
+   * the heap when the clock nears them. Default 1000. A tuning knob (tests make it small
+   * to exercise the buckets); firing order does not depend on it.
+   */
+  readonly farBucketMs?: number;
 }
 
 /** Every this many instants the engine yields to the event loop, so signals, I/O and
  * progress reporters are not starved by a long run. Deterministic: it depends only on the
  * instant count, and what runs in that turn cannot touch virtual time without a hold. */
 const YIELD_EVERY_INSTANTS = 4096;
+
+/** Where a pending timer is stored. */
+const IN_NOW_QUEUE = 0;
+const IN_HEAP = 1;
+const IN_BUCKET = 2;
+type Place = typeof IN_NOW_QUEUE | typeof IN_HEAP | typeof IN_BUCKET;
 
 /**
  * One pending timer: the heap entry is also the handle returned to the caller, so a timer
@@ -42,15 +54,22 @@ class TimerEntry implements Timer {
   constructor(
     public fn: (() => void) | null,
     private readonly engine: EventEngine,
-    /** Stored in the heap (else in the current-instant queue). */
-    readonly inHeap: boolean,
+    public place: Place,
+    readonly time: number,
+    readonly seq: number,
   ) {}
 
   cancel(): void {
     if (this.fn === null) return;
     this.fn = null;
-    this.engine.onCancel(this.inHeap);
+    this.engine.onCancel(this.place);
   }
+}
+
+/** Far timers whose due time is in [index * width, (index + 1) * width). */
+interface Bucket {
+  readonly index: number;
+  readonly entries: TimerEntry[];
 }
 
 const NEVER: Timer = { cancel: () => {} };
@@ -89,6 +108,18 @@ export class EventEngine implements Clock {
    * common zero-delay case. */
   private nowQueue: TimerEntry[] = [];
   private nowHead = 0;
+  /**
+   * Timers due two buckets ahead or later wait in buckets, off the heap: most of them are
+   * command deadlines cancelled a few ms later, which then cost an array push instead of a
+   * heap push and pop. Invariant: every bucket starting at or before `time` has been moved
+   * into the heap, so the heap and the current-instant queue hold everything due now.
+   */
+  private readonly bucketMs: number;
+  private readonly buckets = new Map<number, Bucket>();
+  private readonly bucketOrder = new TimerHeap<Bucket>(64);
+  /** Entries stored in buckets, and how many of those are cancelled. */
+  private inBuckets = 0;
+  private deadInBuckets = 0;
   private live = 0;
   /** Cancelled entries still stored in the heap (lazy deletion). */
   private dead = 0;
@@ -102,6 +133,8 @@ export class EventEngine implements Clock {
     const o: EventEngineOptions = typeof opts === 'number' ? { startMs: opts } : opts;
     this.time = o.startMs ?? 0;
     this.macrotaskDrain = o.drain === 'macrotask';
+    this.bucketMs = o.farBucketMs ?? 1000;
+    if (!(this.bucketMs > 0) || !Number.isFinite(this.bucketMs)) throw new Error(`creating the event engine: bad farBucketMs ${o.farBucketMs}`);
   }
 
   now(): number {
@@ -113,12 +146,26 @@ export class EventEngine implements Clock {
     const t = delayMs > 0 ? this.time + delayMs : this.time;
     this.live++;
     if (t === this.time) {
-      const entry = new TimerEntry(fn, this, false);
+      const entry = new TimerEntry(fn, this, IN_NOW_QUEUE, t, 0);
       this.nowQueue.push(entry);
       return entry;
     }
-    const entry = new TimerEntry(fn, this, true);
-    this.heap.push(t, this.seq++, entry);
+    const seq = this.seq++;
+    const index = Math.floor(t / this.bucketMs);
+    if (index >= Math.floor(this.time / this.bucketMs) + 2) {
+      const entry = new TimerEntry(fn, this, IN_BUCKET, t, seq);
+      let bucket = this.buckets.get(index);
+      if (bucket === undefined) {
+        bucket = { index, entries: [] };
+        this.buckets.set(index, bucket);
+        this.bucketOrder.push(index * this.bucketMs, index, bucket);
+      }
+      bucket.entries.push(entry);
+      this.inBuckets++;
+      return entry;
+    }
+    const entry = new TimerEntry(fn, this, IN_HEAP, t, seq);
+    this.heap.push(t, seq, entry);
     return entry;
   }
 
@@ -153,8 +200,7 @@ export class EventEngine implements Clock {
   nextTime(): number | undefined {
     this.dropCancelledNow();
     if (this.nowHead < this.nowQueue.length) return this.time;
-    this.dropCancelledTop();
-    return this.heap.size > 0 ? this.heap.topTime() : undefined;
+    return this.nextDue();
   }
 
   /**
@@ -217,14 +263,13 @@ export class EventEngine implements Clock {
         try {
           if (this.stopRequested) return finish('stopped');
           if (!this.hasNow()) {
-            this.dropCancelledTop();
-            if (this.heap.size === 0) return finish('idle');
-            const t = this.heap.topTime();
+            const t = this.nextDue();
+            if (t === undefined) return finish('idle');
             if (t > horizon) {
-              if (horizon > this.time) this.time = horizon;
+              if (horizon > this.time) this.setTime(horizon);
               return finish('horizon');
             }
-            this.time = t;
+            this.time = t; // nextDue moved every bucket starting at or before t
           } else if (this.time > horizon) {
             return finish('horizon');
           }
@@ -258,9 +303,14 @@ export class EventEngine implements Clock {
   }
 
   /** @internal Called by a timer handle the first time it is cancelled. */
-  onCancel(inHeap: boolean): void {
+  onCancel(place: Place): void {
     this.live--;
-    if (!inHeap) return;
+    if (place === IN_NOW_QUEUE) return;
+    if (place === IN_BUCKET) {
+      this.deadInBuckets++;
+      if (this.deadInBuckets > 1024 && this.deadInBuckets > this.inBuckets >> 1) this.compactBuckets();
+      return;
+    }
     this.dead++;
     // Lazy deletion keeps cancel O(1); compact when dead entries dominate so that a
     // cancel-heavy pattern (timeouts that rarely fire) does not grow the heap without bound.
@@ -300,6 +350,54 @@ export class EventEngine implements Clock {
     return fired;
   }
 
+  /**
+   * Time of the next live timer in the heap, after moving in every bucket that starts no
+   * later (so that nothing in a bucket is due before it); undefined when none is left.
+   */
+  private nextDue(): number | undefined {
+    for (;;) {
+      this.dropCancelledTop();
+      const t = this.heap.size > 0 ? this.heap.topTime() : Infinity;
+      if (this.bucketOrder.size > 0 && this.bucketOrder.topTime() <= t) {
+        this.flushBucket();
+        continue;
+      }
+      return t === Infinity ? undefined : t;
+    }
+  }
+
+  /** Move the clock to `t`, keeping the bucket invariant. */
+  private setTime(t: number): void {
+    this.time = t;
+    while (this.bucketOrder.size > 0 && this.bucketOrder.topTime() <= t) this.flushBucket();
+  }
+
+  /** Move the earliest bucket's live timers into the heap (with their original order keys). */
+  private flushBucket(): void {
+    const bucket = this.bucketOrder.pop()!;
+    this.buckets.delete(bucket.index);
+    for (const e of bucket.entries) {
+      this.inBuckets--;
+      if (e.fn === null) {
+        this.deadInBuckets--;
+        continue;
+      }
+      e.place = IN_HEAP;
+      this.heap.push(e.time, e.seq, e);
+    }
+  }
+
+  /** Drop cancelled entries from every bucket, so long cancelled timers do not pile up. */
+  private compactBuckets(): void {
+    for (const bucket of this.buckets.values()) {
+      const kept = bucket.entries.filter((e) => e.fn !== null);
+      this.inBuckets -= bucket.entries.length - kept.length;
+      this.deadInBuckets -= bucket.entries.length - kept.length;
+      bucket.entries.length = 0;
+      for (const e of kept) bucket.entries.push(e);
+    }
+  }
+
   private hasNow(): boolean {
     this.dropCancelledNow();
     if (this.nowHead < this.nowQueue.length) return true;
@@ -308,6 +406,8 @@ export class EventEngine implements Clock {
   }
 
   private resetNow(): void {
+    // Most instants set no zero-delay timer: writing `length` is a runtime call, skip it.
+    if (this.nowQueue.length === 0) return;
     // Reuse the array unless a burst made it large; keeps zero-delay timers allocation-free.
     if (this.nowQueue.length > 4096) this.nowQueue = [];
     else this.nowQueue.length = 0;
