@@ -92,6 +92,20 @@ describe('lean policy: early shutdown', () => {
     expect(planLean(input(pool, more), LEAN_DEFAULTS).shutdown).toEqual([booting.id]);
   });
 
+  it('with reserveCountsRoom, a running instance with a free VCPU stands in for an idle one', () => {
+    const pool = new FakePool();
+    pool.addWorker(T2, 'running', [makeContainer(1).uuid]);
+    const idle = pool.addWorker(T2, 'idle');
+    idle.lastBusy = NOW;
+    // 15 arrivals of type2 in the window: a reserve of 1.
+    const ctrs = [
+      { c: makeContainer(1, { state: 'Running', vcpus: 1 }) },
+      ...Array.from({ length: 15 }, (_, i) => ({ c: makeContainer(100 + i, { state: 'Complete', vcpus: 2 }), seen: NOW - 60_000 * i })),
+    ];
+    expect(planLean(input(pool, ctrs), LEAN_DEFAULTS).shutdown).toEqual([]);
+    expect(planLean(input(pool, ctrs), { ...LEAN_DEFAULTS, reserveCountsRoom: true }).shutdown).toEqual([idle.id]);
+  });
+
   it('adds nothing of its own when over quota: the reference already shuts every candidate down', () => {
     const pool = new FakePool();
     pool.quota = 1;

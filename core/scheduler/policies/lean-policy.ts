@@ -19,6 +19,11 @@ export interface LeanOptions {
   readonly warmFactor: number;
   /** Window over which arrivals are counted (ms). */
   readonly windowMs: number;
+  /**
+   * Running instances of a type with a free VCPU count towards its warm reserve (more
+   * savings, less predictable waits: see docs/policies.md); default false.
+   */
+  readonly reserveCountsRoom?: boolean;
 }
 
 export const LEAN_DEFAULTS: LeanOptions = { idleGraceFraction: 0, trimBooting: true, warmFactor: 1, windowMs: 15 * 60_000 };
@@ -37,6 +42,15 @@ export function leanShutdowns(ctx: ShutdownContext, opts: LeanOptions, window: A
   const arrivals = opts.warmFactor > 0 ? countByType(window) : new Map<string, number>();
   const keep = new Map<string, number>();
   for (const [type, n] of arrivals) keep.set(type, Math.ceil(((n * timeoutIdle) / opts.windowMs) * opts.warmFactor));
+  if (opts.reserveCountsRoom === true) {
+    const perInstance = input.config.Containers.CloudVMs.MaxRunningContainersPerInstance;
+    for (const s of ctx.slots) {
+      const k = keep.get(s.type.name);
+      if (k === undefined || k <= 0 || s.state !== 'running' || s.idleBehavior !== 'run' || s.remaining.vcpus < 1) continue;
+      if (perInstance > 0 && s.uuids.length >= perInstance) continue;
+      keep.set(s.type.name, k - 1);
+    }
+  }
   // The warm reserve keeps the instances most likely to be reused first: ready ones, then
   // the most recently busy; `candidates` is in instance order, so ties stay deterministic.
   const ordered = [...candidates].sort((a, b) => {

@@ -51,6 +51,8 @@ export interface ShutdownContext {
   readonly candidates: readonly { readonly slot: Slot; readonly view: InstanceView }[];
   /** Names of the eligible types of Queued/Locked containers (priority > 0) left unplaced. */
   readonly wantedTypes: ReadonlySet<string>;
+  /** Every instance of the pass with what is left on it (read only). */
+  readonly slots: readonly Slot[];
   /** True when the pass stopped at quota (every candidate is then shut down anyway). */
   readonly overQuota: boolean;
 }
@@ -247,7 +249,7 @@ export function planPass(input: MapperInput, hooks: PassHooks = {}): Plan {
     }
     const allowed = new Set(candidates.map((c) => c.slot.id));
     const already = new Set(shutdown);
-    for (const id of hooks.extraShutdowns({ input, candidates, wantedTypes, overQuota: overquota.length > 0 })) {
+    for (const id of hooks.extraShutdowns({ input, candidates, wantedTypes, slots: index.slots, overQuota: overquota.length > 0 })) {
       if (allowed.has(id) && !already.has(id)) {
         shutdown.push(id);
         already.add(id);

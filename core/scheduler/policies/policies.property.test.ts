@@ -127,6 +127,7 @@ const POLICIES: MapperPolicy[] = [
   leanPolicy,
   makePackingPolicy('packing-eager', { lookahead: 3, passBudget: 5, maxTypes: 2, margin: 1, stopAfterQuota: false }),
   makeLeanPolicy('lean-eager', { idleGraceFraction: 0, trimBooting: true, warmFactor: 0, windowMs: 60_000 }),
+  makeLeanPolicy('lean-room', { idleGraceFraction: 0.5, trimBooting: false, warmFactor: 2, windowMs: 600_000, reserveCountsRoom: true }),
 ];
 
 describe('the arvados pass with no hooks', () => {
