@@ -141,10 +141,10 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   for (const r of requests) {
     engine.setTimer(r.submitAt, () => controller.submitRequest(toStubRequest(r, config)));
   }
-  scheduleFaults(scenario.faults, {
-    engine,
+  scheduleFaults(scenario.faults, engine, {
     controller,
     cloud,
+    startMs: SIM_EPOCH_MS,
     restartDispatcher: () => {
       // A crash: the old core's state is gone; the cloud, its VMs and their crunch-run
       // processes, and the controller are as it left them.

@@ -3,6 +3,7 @@ import type { Logger } from '../../core/ports/logger.js';
 import type { SimulatedCloud } from '../cloud/simulated-cloud.js';
 import type { StubController } from '../controller/stub-controller.js';
 import type { Fault } from '../scenario/faults.js';
+import { applyFault } from '../runner/faults.js';
 
 /**
  * The scenario's faults on the real clock (times from the world's start). The same kinds as
@@ -14,32 +15,17 @@ export function scheduleWorldFaults(
   faults: readonly Fault[],
   t: { readonly clock: Clock; readonly startMs: number; readonly controller: StubController; readonly cloud: SimulatedCloud; readonly logger: Logger },
 ): () => void {
+  const targets = {
+    controller: t.controller,
+    cloud: t.cloud,
+    startMs: t.startMs,
+    restartDispatcher: () =>
+      t.logger.warn('fault dispatcher-restart skipped: the dispatcher is a separate process; restart vmdispatch serve instead'),
+  };
   const timers = faults.map((f) =>
     t.clock.setTimer(t.startMs + f.at - t.clock.now(), () => {
       t.logger.info('fault', { kind: f.kind, at: f.at / 1000 });
-      switch (f.kind) {
-        case 'controller-unavailable':
-          t.controller.setUnavailable(t.startMs + f.at, t.startMs + f.at + f.for);
-          break;
-        case 'cloud-api-outage':
-          t.cloud.apiOutage(f.for);
-          break;
-        case 'dispatcher-restart':
-          t.logger.warn('fault dispatcher-restart skipped: the dispatcher is a separate process; restart vmdispatch serve instead');
-          break;
-        case 'kill-instances':
-          t.cloud.killInstances(f.count);
-          break;
-        case 'quota':
-          t.cloud.setQuota({
-            ...(f.instances !== undefined ? { instances: f.instances } : {}),
-            ...(f.vcpus !== undefined ? { vcpus: f.vcpus } : {}),
-          });
-          break;
-        case 'ssh-partition':
-          t.cloud.partitionInstances(f.count, f.for);
-          break;
-      }
+      applyFault(f, targets);
     }),
   );
   return () => {
