@@ -34,3 +34,26 @@ export const NO_GPU: GpuSpec = Object.freeze({
   deviceCount: 0,
   vram: 0,
 });
+
+/**
+ * An InstanceType as Arvados (Go) marshals it: field names as keys, `Name` and `Scratch`
+ * left out (they are `json:"-"`). The management API and crunch-run's config both use it.
+ */
+export function instanceTypeToApi(t: InstanceType): Record<string, unknown> {
+  return {
+    ProviderType: t.providerType,
+    VCPUs: t.vcpus,
+    RAM: t.ram,
+    IncludedScratch: t.includedScratch,
+    AddedScratch: t.addedScratch,
+    Price: t.price,
+    Preemptible: t.preemptible,
+    GPU: {
+      Stack: t.gpu.stack,
+      DriverVersion: t.gpu.driverVersion,
+      HardwareTarget: t.gpu.hardwareTarget,
+      DeviceCount: t.gpu.deviceCount,
+      VRAM: t.gpu.vram,
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { InstanceType } from '../domain/instance-type.js';
+import { instanceTypeToApi, type InstanceType } from '../domain/instance-type.js';
 
 /** What crunch-run needs to reach the API (sent in ConfigData.Env, never as SSH env). */
 export interface CrunchRunEnv {
@@ -51,23 +51,7 @@ export function gatewayAuthSecret(systemRootToken: string, uuid: string): string
 
 /** Go's json.MarshalIndent(type, "", "    ") plus newline; Name and Scratch are never serialised. */
 export function instanceTypeJson(t: InstanceType): string {
-  const v = {
-    ProviderType: t.providerType,
-    VCPUs: t.vcpus,
-    RAM: t.ram,
-    IncludedScratch: t.includedScratch,
-    AddedScratch: t.addedScratch,
-    Price: t.price,
-    Preemptible: t.preemptible,
-    GPU: {
-      Stack: t.gpu.stack,
-      DriverVersion: t.gpu.driverVersion,
-      HardwareTarget: t.gpu.hardwareTarget,
-      DeviceCount: t.gpu.deviceCount,
-      VRAM: t.gpu.vram,
-    },
-  };
-  return `${JSON.stringify(v, null, 4)}\n`;
+  return `${JSON.stringify(instanceTypeToApi(t), null, 4)}\n`;
 }
 
 /** The host part of `host`, `host:port`, `[v6]:port` or a bare IPv6 address. */

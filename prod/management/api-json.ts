@@ -2,7 +2,7 @@
 // JSON tags) and QueueEnt, whose `instance_resources` and `instance_types` have no JSON tags
 // in Go and so carry the Go field names.
 import { containerToApi } from '../../core/domain/container-record.js';
-import type { InstanceType } from '../../core/domain/instance-type.js';
+import { instanceTypeToApi, type InstanceType } from '../../core/domain/instance-type.js';
 import type { Resources } from '../../core/domain/resources.js';
 import { instanceViewJson, type InstanceViewJson } from '../../core/pool/instance-view.js';
 import type { InstanceView } from '../../core/pool/pool-api.js';
@@ -39,22 +39,7 @@ export function instanceResourcesJson(r: Resources): InstanceResourcesJson {
 
 /** An InstanceType as Go marshals it: field names as keys, `Name` and `Scratch` left out (json:"-"). */
 export function instanceTypeJson(t: InstanceType): Record<string, unknown> {
-  return {
-    ProviderType: t.providerType,
-    VCPUs: t.vcpus,
-    RAM: t.ram,
-    IncludedScratch: t.includedScratch,
-    AddedScratch: t.addedScratch,
-    Price: t.price,
-    Preemptible: t.preemptible,
-    GPU: {
-      Stack: t.gpu.stack,
-      DriverVersion: t.gpu.driverVersion,
-      HardwareTarget: t.gpu.hardwareTarget,
-      DeviceCount: t.gpu.deviceCount,
-      VRAM: t.gpu.vram,
-    },
-  };
+  return instanceTypeToApi(t);
 }
 
 /**
