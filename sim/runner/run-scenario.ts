@@ -11,7 +11,7 @@ import { SimulatedCloud } from '../cloud/simulated-cloud.js';
 import { StubController } from '../controller/stub-controller.js';
 import { EventEngine } from '../engine/event-engine.js';
 import type { Scenario } from '../scenario/scenario.js';
-import { DirectExecutor } from '../vm/direct-executor.js';
+import { directExecutorFactory } from '../vm/direct-executor.js';
 import { SimulatedVm } from '../vm/simulated-vm.js';
 import { generateWorkloadReport } from '../workload/generate.js';
 import type { ContainerRequestSpec } from '../workload/types.js';
@@ -47,7 +47,7 @@ export const directTransport: Transport = {
   name: 'direct',
   setUp: ({ engine, cloud }) =>
     Promise.resolve({
-      newExecutor: () => new DirectExecutor({ clock: engine, locate: cloud.locate }),
+      newExecutor: directExecutorFactory({ clock: engine, locate: cloud.locate }),
       close: () => Promise.resolve(),
     }),
 };

@@ -5,7 +5,7 @@ import { CommandError, NoAddressError, TimeoutError, TransientError } from '../.
 import type { ExecutorTarget } from '../../core/ports/instance-set.js';
 import { EventEngine } from '../engine/event-engine.js';
 import { RecordingCrunchRunWorld } from './crunch-run-world.js';
-import { DirectExecutor } from './direct-executor.js';
+import { DirectExecutor, directExecutorFactory } from './direct-executor.js';
 import { NO_HOOKS, SimulatedVm } from './simulated-vm.js';
 import { advance, runUntilSettled } from './vm-test-kit.js';
 
@@ -51,6 +51,16 @@ describe('DirectExecutor', () => {
     expect((err as CommandError).exitCode).toBe(1);
     expect((err as CommandError).stderr.toString()).toContain('booting');
     expect((err as CommandError).message).toMatch(/^running command "true" on 10\.0\.0\.1: exit status 1: /);
+  });
+
+  it('factory: the first command reaches the VM through the target the pool hands over', async () => {
+    // As with production's sshExecutorFactory: no setTarget call (the next listing) needed.
+    const t = setup();
+    await t.vm.boot();
+    const target: ExecutorTarget = { address: () => '10.0.0.1', remoteUser: () => 'crunch', verifyHostKey: () => Promise.resolve() };
+    const exec = directExecutorFactory({ clock: t.engine, locate: (x) => (x.address() === '10.0.0.1' ? t.vm : undefined) })(target);
+    const r = await runUntilSettled(t.engine, exec.execute('sudo cat /var/run/arvados-instance-secret'));
+    expect(r.stdout.toString()).toBe('secret');
   });
 
   it('rejects with NoAddressError before the target has an address, and without a target', async () => {

@@ -1,5 +1,5 @@
 import type { Clock } from '../../core/ports/clock.js';
-import type { ExecOptions, ExecResult, Executor } from '../../core/ports/executor.js';
+import type { ExecOptions, ExecResult, Executor, ExecutorFactory } from '../../core/ports/executor.js';
 import type { ExecutorTarget } from '../../core/ports/instance-set.js';
 import { CommandError, NoAddressError, TimeoutError, TransientError } from '../../core/ports/errors.js';
 import type { CommandHandler } from './command-handler.js';
@@ -41,7 +41,16 @@ export class DirectExecutor implements Executor {
   /** Bumped by close(): a command still verifying the host key when it happens fails too. */
   private epoch = 0;
 
-  constructor(private readonly opts: DirectExecutorOptions) {}
+  /**
+   * `target`: the instance to reach, as the pool hands it to its ExecutorFactory. Without
+   * one, every command fails with NoAddressError until `setTarget`.
+   */
+  constructor(
+    private readonly opts: DirectExecutorOptions,
+    target?: ExecutorTarget,
+  ) {
+    this.target = target ?? null;
+  }
 
   setTarget(target: ExecutorTarget): void {
     this.target = target;
@@ -124,6 +133,15 @@ export class DirectExecutor implements Executor {
       );
     });
   }
+}
+
+/**
+ * The ExecutorFactory of the `direct` transport: like production's sshExecutorFactory, each
+ * executor starts with the target the pool hands over, so a new instance's first probe
+ * reaches its VM (rather than failing until the next listing calls setTarget).
+ */
+export function directExecutorFactory(opts: DirectExecutorOptions): ExecutorFactory {
+  return (target) => new DirectExecutor(opts, target);
 }
 
 /** The program name and mode only: commands are logged, and arguments may be long. */
