@@ -8,7 +8,7 @@ import type { CompareResult } from '../reports/compare-report.js';
 import { DRAWN_CHARTS, fakeSummary, type DrawnChart } from '../reports/report-fixtures.test-support.js';
 import { browserUnavailable, launchBrowser, openReport } from '../test/support/browser.js';
 import { brokeInvariants, RunCounter } from './batch.js';
-import { main } from './main.js';
+import { runCli } from '../test/support/cli.js';
 
 // Small and fast: 24 containers on two instance types (names without dots, so that
 // `--set cluster.InstanceTypes.small.Price=...` works).
@@ -45,16 +45,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Runs `vmdispatch ...args` in process, capturing what it prints. */
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const code = await main(args);
-  vi.restoreAllMocks();
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
+const run = runCli;
 
 const withoutWall = (r: CompareResult): unknown =>
   JSON.parse(JSON.stringify(r, (k, v: unknown) => (k === 'wallSeconds' ? 0 : v)));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from './main.js';
+import { runCli } from '../test/support/cli.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const exampleConfig = join(repoRoot, 'examples', 'config.yml');
@@ -20,16 +20,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Runs `vmdispatch ...args` in process, capturing what it prints. */
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const code = await main(args);
-  vi.restoreAllMocks();
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
+const run = runCli;
 
 async function file(name: string, text: string): Promise<string> {
   const f = join(dir, name);

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { Browser } from 'playwright-core';
 import { parseJson } from '../core/domain/json.js';
 import { browserUnavailable, launchBrowser, openReport, screenshotPath } from '../test/support/browser.js';
-import { main } from './main.js';
+import { runCli } from '../test/support/cli.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const quickstart = join(repoRoot, 'scenarios', 'quickstart.yaml');
@@ -22,15 +22,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const code = await main(args);
-  vi.restoreAllMocks();
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
+const run = runCli;
 
 async function scenarioFile(name: string, text: string): Promise<string> {
   const f = join(dir, name);

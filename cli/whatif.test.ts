@@ -7,8 +7,8 @@ import { DRAWN_CHARTS, type DrawnChart } from '../reports/report-fixtures.test-s
 import type { WhatifResult } from '../reports/whatif-report.js';
 import { browserUnavailable, launchBrowser, openReport } from '../test/support/browser.js';
 import { InputError } from './errors.js';
-import { main } from './main.js';
 import { parseAxes, parseVary, splitValues } from './whatif.js';
+import { runCli } from '../test/support/cli.js';
 
 const SCENARIO = `
 name: tiny-whatif
@@ -40,15 +40,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const code = await main(args);
-  vi.restoreAllMocks();
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
+const run = runCli;
 
 describe('--vary syntax', () => {
   it('splits at commas outside braces, brackets and quotes', () => {
