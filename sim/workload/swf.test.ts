@@ -16,7 +16,7 @@ function generate(entry: Record<string, unknown>, largestTypeVCPUs = 96) {
   return generateWorkloadReport(readWorkload([entry]), { rng: new SeededRng('1').fork('workload'), scenarioDir: traces, largestTypeVCPUs });
 }
 
-describe.runIf(existsSync(traces))('SWF import of the shared traces', () => {
+describe.runIf(existsSync(traces) || process.env.CI !== undefined)('SWF import of the shared traces', () => {
   it('theta_1000.swf: 1000 jobs, submit times from the first job, VCPUs capped at the largest type', () => {
     const { requests, skipped } = generate({ kind: 'swf', path: 'theta_1000.swf' });
     expect(requests).toHaveLength(1000);
