@@ -1,4 +1,5 @@
-import type { Clock } from '../../core/ports/clock.js';
+import type { Clock, Timer } from '../../core/ports/clock.js';
+import { TimeoutError, TransientError } from '../../core/ports/errors.js';
 import type { ExecOptions, ExecResult, Executor, ExecutorFactory } from '../../core/ports/executor.js';
 import type { ExecutorTarget } from '../../core/ports/instance-set.js';
 import { nullLogger, type Logger } from '../../core/ports/logger.js';
@@ -6,6 +7,10 @@ import { SshExecutor, type SshExecutorOptions } from '../../prod/ssh/ssh-executo
 import type { CommandHandler } from '../vm/command-handler.js';
 import { generateEd25519KeyPair, type GeneratedKeyPair } from './host-keys.js';
 import { startVmSshServer, type VmSshServer } from './vm-ssh-server.js';
+
+/** The SshExecutor's defaults (sessions per connection, command timeout). */
+const DEFAULT_MAX_SESSIONS = 10;
+const DEFAULT_COMMAND_TIMEOUT_MS = 5 * 60_000;
 
 export interface SshTransportOptions {
   /** The simulator's clock (the event engine): executor timeouts and backoff run on it. */
@@ -104,10 +109,13 @@ export class SshTransport {
 
   /** Production executors, each command holding the clock while its bytes travel. */
   executorFactory(): ExecutorFactory {
+    const sessions = this.opts.executor?.maxSessionsPerConnection ?? DEFAULT_MAX_SESSIONS;
+    const timeoutMs = this.opts.executor?.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     return (target) =>
       new HeldExecutor(
         target,
         this.leases,
+        { clock: this.opts.clock, sessions, timeoutMs },
         new SshExecutor(target, {
           // A held virtual clock cannot advance, so a backoff sleep inside a command would
           // never end: the pool's probe interval paces reconnections instead.
@@ -203,20 +211,37 @@ class WireLeases {
  * An Executor whose commands keep a virtual clock from advancing while their bytes are on
  * the wire (see WireLeases). The address a command is filed under is the target's at the
  * start of the command.
+ *
+ * Session slots: SshConnection runs at most `sessions` channels at once and queues the
+ * rest. A command queued there would hold the clock while it waits for a slot that only a
+ * command working in virtual time can free: the run would never advance. So the slots are
+ * taken here, before the hold: a waiting command holds nothing (it waits in virtual time,
+ * as with the direct executor), its deadline runs from the call, and the slot passes to it
+ * with a hold taken before the finishing command lets go of its own.
  */
 class HeldExecutor implements Executor {
+  private active = 0;
+  private readonly waiting: Waiter[] = [];
+
   constructor(
     private target: ExecutorTarget,
     private readonly leases: WireLeases,
+    private readonly slots: { readonly clock: Clock; readonly sessions: number; readonly timeoutMs: number },
     private readonly inner: Executor,
   ) {}
 
-  async execute(command: string, opts?: ExecOptions): Promise<ExecResult> {
-    const address = this.target.address();
-    const lease = this.leases.open(address);
+  async execute(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const clock = this.slots.clock;
+    const calledAt = clock.now();
+    const timeoutMs = opts.timeoutMs ?? this.slots.timeoutMs;
+    const { address, lease } = this.active < this.slots.sessions ? this.take() : await this.waitForSlot(command, timeoutMs);
     try {
-      return await this.inner.execute(command, opts);
+      const waited = clock.now() - calledAt;
+      const rest = waited > 0 && Number.isFinite(timeoutMs) && timeoutMs > 0 ? { ...opts, timeoutMs: Math.max(1, timeoutMs - waited) } : opts;
+      return await this.inner.execute(command, rest);
     } finally {
+      this.active--;
+      this.waiting.shift()?.grant();
       this.leases.close(address, lease);
     }
   }
@@ -227,6 +252,43 @@ class HeldExecutor implements Executor {
   }
 
   close(): void {
+    const waiters = this.waiting.splice(0);
+    for (const w of waiters) w.fail(new TransientError('running a command: the executor was closed'));
     this.inner.close();
   }
+
+  private take(): { address: string; lease: Lease } {
+    this.active++;
+    const address = this.target.address();
+    return { address, lease: this.leases.open(address) };
+  }
+
+  private waitForSlot(command: string, timeoutMs: number): Promise<{ address: string; lease: Lease }> {
+    return new Promise((resolve, reject) => {
+      let timer: Timer | null = null;
+      const waiter: Waiter = {
+        grant: () => {
+          timer?.cancel();
+          resolve(this.take());
+        },
+        fail: (e) => {
+          timer?.cancel();
+          reject(e);
+        },
+      };
+      if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
+        timer = this.slots.clock.setTimer(timeoutMs, () => {
+          const i = this.waiting.indexOf(waiter);
+          if (i >= 0) this.waiting.splice(i, 1);
+          reject(new TimeoutError(`running ${JSON.stringify(command.split('\n', 1)[0] ?? '')} on ${this.target.address()}: timed out after ${timeoutMs}ms`));
+        });
+      }
+      this.waiting.push(waiter);
+    });
+  }
+}
+
+interface Waiter {
+  grant(): void;
+  fail(e: Error): void;
 }

@@ -3,9 +3,11 @@ import { NO_GPU, type InstanceType } from '../../core/domain/instance-type.js';
 import { SeededRng } from '../../core/domain/seeded-rng.js';
 import { shellQuote } from '../../core/domain/shell.js';
 import { HostKeyError } from '../../core/ports/errors.js';
+import type { Executor } from '../../core/ports/executor.js';
 import type { ExecutorTarget } from '../../core/ports/instance-set.js';
 import { EventEngine } from '../engine/event-engine.js';
 import { RecordingCrunchRunWorld } from '../vm/crunch-run-world.js';
+import { DirectExecutor } from '../vm/direct-executor.js';
 import { NO_HOOKS, SimulatedVm } from '../vm/simulated-vm.js';
 import { SshTransport } from './ssh-transport.js';
 
@@ -82,6 +84,51 @@ describe('SshTransport with a simulated VM', () => {
       expect(seen).toEqual(['14 list ""', '21 detached ""', `28 list "${UUID}"`, '35 refused']);
       good.close();
       impostor.close();
+    } finally {
+      await transport.close();
+    }
+  });
+
+  // SshConnection queues commands beyond its session limit; a queued command must not hold
+  // the virtual clock (the run would never advance), and the direct transport must start
+  // them at the same times.
+  it.each(['ssh', 'direct'] as const)('%s: commands beyond the session limit wait for a slot in virtual time', async (kind) => {
+    const engine = new EventEngine(1_000_000);
+    const vm = new SimulatedVm({
+      instanceId: 'i-0123456789abcdef1',
+      type: TYPE,
+      initCommand: `umask 0177 && echo -n "${SECRET}" >/var/run/arvados-instance-secret`,
+      publicKey: null,
+      remoteUser: 'root',
+      broken: false,
+      rng: new SeededRng('ssh-transport-sessions'),
+      hooks: NO_HOOKS,
+      clock: engine,
+      world: new RecordingCrunchRunWorld(() => engine.now()),
+      behavior: { commandLatencyMs: 7 },
+    });
+    await vm.boot();
+    const transport = new SshTransport({ clock: engine, hold: () => engine.hold(), executor: { maxSessionsPerConnection: 3 } });
+    try {
+      const server = await transport.startVm(vm.instanceId, vm);
+      const target: ExecutorTarget = { address: () => server.address, remoteUser: () => 'root', verifyHostKey: () => Promise.resolve() };
+      const ex: Executor =
+        kind === 'ssh' ? transport.executorFactory()(target) : new DirectExecutor({ clock: engine, locate: () => vm, maxSessions: 3 }, target);
+      const t0 = engine.now();
+      const seen: string[] = [];
+      engine.setTimer(0, () => {
+        for (let i = 0; i < 7; i++) {
+          void ex.execute('true', { timeoutMs: 20 }).then(
+            () => seen.push(`${i}@${engine.now() - t0}`),
+            (e: unknown) => seen.push(`${i}@${engine.now() - t0} ${(e as Error).name}`),
+          );
+        }
+      });
+      await engine.run({ horizon: t0 + 1_000 });
+      // Three slots, 7 ms a command: 0-2 at 7, 3-5 at 14; 6 would end at 21, past its 20 ms.
+      expect(seen.slice(0, 6)).toEqual(['0@7', '1@7', '2@7', '3@14', '4@14', '5@14']);
+      expect(seen[6]).toBe('6@20 TimeoutError');
+      ex.close();
     } finally {
       await transport.close();
     }

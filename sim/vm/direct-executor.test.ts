@@ -112,4 +112,37 @@ describe('DirectExecutor', () => {
     await t.run(`sudo sh -c 'cat >/tmp/x'`, { stdin: Buffer.from('payload') });
     expect((await t.run('cat /tmp/x')).stdout.toString()).toBe('payload');
   });
+
+  it('runs at most maxSessions commands at once; close rejects the waiting ones too', async () => {
+    const t = setup();
+    await t.vm.boot();
+    const target: ExecutorTarget = { address: () => '10.0.0.1', remoteUser: () => 'crunch', verifyHostKey: () => Promise.resolve() };
+    const exec = new DirectExecutor({ clock: t.engine, locate: () => t.vm, maxSessions: 2 }, target);
+    const start = t.engine.now();
+    const ends: number[] = [];
+    const all = [0, 1, 2].map((i) => exec.execute('true').then(() => (ends[i] = t.engine.now() - start)));
+    await runUntilSettled(t.engine, Promise.all(all));
+    expect(ends).toEqual([5, 5, 10]); // 5 ms of VM latency a command
+    const inFlight = [0, 1, 2].map(() => exec.execute('true'));
+    exec.close();
+    for (const p of inFlight) await expect(p).rejects.toBeInstanceOf(TransientError);
+    await expect(runUntilSettled(t.engine, exec.execute('true'))).resolves.toBeDefined();
+  });
+
+  it('checks the host key once for the commands that arrive before it is trusted, as one SSH set-up', async () => {
+    const t = setup();
+    await t.vm.boot();
+    let checks = 0;
+    const target: ExecutorTarget = {
+      address: () => '10.0.0.1',
+      remoteUser: () => 'crunch',
+      verifyHostKey: async (_key, run) => {
+        checks++;
+        await run('sudo cat /var/run/arvados-instance-secret');
+      },
+    };
+    const exec = new DirectExecutor({ clock: t.engine, locate: () => t.vm }, target);
+    await runUntilSettled(t.engine, Promise.all([exec.execute('true'), exec.execute('true')]));
+    expect(checks).toBe(1);
+  });
 });

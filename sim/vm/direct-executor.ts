@@ -13,9 +13,17 @@ export interface DirectExecutorOptions {
   readonly locate: VmLocator;
   /** Timeout for commands that give none; undefined = wait forever, as the reference does. */
   readonly defaultTimeoutMs?: number;
+  /**
+   * Commands running at once; more wait for a slot, the wait counting towards their
+   * timeout. Default 10, as the SSH executor's sessions per connection (OpenSSH's
+   * MaxSessions), so that both transports start a burst of commands at the same times.
+   */
+  readonly maxSessions?: number;
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The SSH executor's default sessions per connection. */
+const DEFAULT_MAX_SESSIONS = 10;
 
 /**
  * The `direct` transport: the Executor port calling a simulated VM's command interpreter
@@ -25,7 +33,8 @@ const EMPTY = Buffer.alloc(0);
  *   failure);
  * - exit status non-zero: CommandError with the output;
  * - no answer within the timeout (virtual clock): TimeoutError; the command goes on;
- * - `close()`: commands in flight reject with TransientError.
+ * - `close()`: commands in flight or waiting for a slot reject with TransientError.
+ * Like one SSH connection, at most `maxSessions` commands run at once.
  *
  * Host keys: there is no SSH handshake, but the executor does what the SSH executor does
  * on its first connection: it hands the target a host key (a constant per address) and
@@ -40,6 +49,11 @@ export class DirectExecutor implements Executor {
   private verified = '';
   /** Bumped by close(): a command still verifying the host key when it happens fails too. */
   private epoch = 0;
+  /** The host-key check under way (one for all the commands that wait on it, as SSH's set-up). */
+  private verifying: { address: string; epoch: number; done: Promise<void> } | null = null;
+  /** Session slots taken, and the commands waiting for one (FIFO). */
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
 
   /**
    * `target`: the instance to reach, as the pool hands it to its ExecutorFactory. Without
@@ -58,6 +72,10 @@ export class DirectExecutor implements Executor {
 
   close(): void {
     this.epoch++;
+    this.verifying = null;
+    // A new connection: fresh session slots (commands of the old one give theirs back to no one).
+    this.active = 0;
+    this.waiting.length = 0;
     if (this.inflight.size === 0) return;
     const err = new TransientError('running command: connection closed');
     for (const reject of this.inflight) reject(err);
@@ -74,63 +92,99 @@ export class DirectExecutor implements Executor {
       return Promise.reject(new TransientError(`running command ${describeCommand(command)} on ${address}: connection refused`));
     }
     if (this.verified !== address) {
-      const target = this.target;
       const epoch = this.epoch;
-      const run = (cmd: string) => this.run(vm, address, cmd, {});
-      return target.verifyHostKey(Buffer.from(`simulated-host-key ${address}`), run).then(
-        () => {
-          if (this.epoch !== epoch) throw new TransientError(`running command ${describeCommand(command)} on ${address}: connection closed`);
-          this.verified = address;
-          return this.run(vm, address, command, opts);
-        },
-        (e: unknown) => {
-          throw e instanceof CommandError ? new TransientError(`verifying the host key of ${address}: ${e.message}`, { cause: e }) : e;
-        },
-      );
+      return this.verify(vm, address).then(() => {
+        if (this.epoch !== epoch) throw new TransientError(`running command ${describeCommand(command)} on ${address}: connection closed`);
+        return this.run(vm, address, command, opts);
+      });
     }
     return this.run(vm, address, command, opts);
+  }
+
+  /** Commands that find no trusted key wait on one check, as on one SSH connection set-up. */
+  private verify(vm: CommandHandler, address: string): Promise<void> {
+    const current = this.verifying;
+    if (current !== null && current.address === address && current.epoch === this.epoch) return current.done;
+    const target = this.target!;
+    const epoch = this.epoch;
+    const run = (cmd: string) => this.run(vm, address, cmd, {});
+    const done = target.verifyHostKey(Buffer.from(`simulated-host-key ${address}`), run).then(
+      () => {
+        if (this.epoch === epoch) this.verified = address;
+      },
+      (e: unknown) => {
+        throw e instanceof CommandError ? new TransientError(`verifying the host key of ${address}: ${e.message}`, { cause: e }) : e;
+      },
+    );
+    const entry = { address, epoch, done };
+    this.verifying = entry;
+    const clear = () => {
+      if (this.verifying === entry) this.verifying = null;
+    };
+    done.then(clear, clear);
+    return done;
   }
 
   private run(vm: CommandHandler, address: string, command: string, opts: ExecOptions): Promise<ExecResult> {
     const timeoutMs = opts.timeoutMs ?? this.opts.defaultTimeoutMs;
     return new Promise<ExecResult>((resolve, reject) => {
       let timer: { cancel(): void } | null = null;
+      const epoch = this.epoch;
+      let slot = false;
+      const freeSlot = () => {
+        if (!slot) return;
+        slot = false;
+        if (this.epoch !== epoch) return;
+        this.active--;
+        this.waiting.shift()?.();
+      };
       const finish = () => {
         timer?.cancel();
         this.inflight.delete(reject);
+        freeSlot();
       };
       this.inflight.add(reject);
+      // The deadline covers the wait for a slot, as the SSH executor's does.
       if (timeoutMs !== undefined) {
         timer = this.opts.clock.setTimer(timeoutMs, () => {
           if (!this.inflight.delete(reject)) return;
+          const i = this.waiting.indexOf(start);
+          if (i >= 0) this.waiting.splice(i, 1);
+          freeSlot();
           reject(new TimeoutError(`running command ${describeCommand(command)} on ${address}: no answer within ${timeoutMs} ms`));
         });
       }
-      vm.run(command, opts.stdin ?? EMPTY).then(
-        (out) => {
-          if (!this.inflight.has(reject)) return;
-          finish();
-          if (out.exitCode === 0) {
-            resolve({ stdout: out.stdout, stderr: out.stderr });
-            return;
-          }
-          const why = firstLine(out.stderr) || 'no error output';
-          reject(
-            new CommandError(
-              `running command ${describeCommand(command)} on ${address}: exit status ${out.exitCode}: ${why}`,
-              out.exitCode,
-              out.stdout,
-              out.stderr,
-            ),
-          );
-        },
-        (e: unknown) => {
-          if (!this.inflight.has(reject)) return;
-          finish();
-          const cause = e instanceof VmUnreachableError ? e.message : `unexpected failure: ${String(e)}`;
-          reject(new TransientError(`running command ${describeCommand(command)} on ${address}: ${cause}`, { cause: e }));
-        },
-      );
+      const start = () => {
+        this.active++;
+        slot = true;
+        vm.run(command, opts.stdin ?? EMPTY).then(
+          (out) => {
+            if (!this.inflight.has(reject)) return;
+            finish();
+            if (out.exitCode === 0) {
+              resolve({ stdout: out.stdout, stderr: out.stderr });
+              return;
+            }
+            const why = firstLine(out.stderr) || 'no error output';
+            reject(
+              new CommandError(
+                `running command ${describeCommand(command)} on ${address}: exit status ${out.exitCode}: ${why}`,
+                out.exitCode,
+                out.stdout,
+                out.stderr,
+              ),
+            );
+          },
+          (e: unknown) => {
+            if (!this.inflight.has(reject)) return;
+            finish();
+            const cause = e instanceof VmUnreachableError ? e.message : `unexpected failure: ${String(e)}`;
+            reject(new TransientError(`running command ${describeCommand(command)} on ${address}: ${cause}`, { cause: e }));
+          },
+        );
+      };
+      if (this.active < (this.opts.maxSessions ?? DEFAULT_MAX_SESSIONS)) start();
+      else this.waiting.push(start);
     });
   }
 }
