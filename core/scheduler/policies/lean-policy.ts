@@ -2,7 +2,7 @@
 // queue can use, with hysteresis and a warm reserve sized from recent arrivals.
 import type { MapperInput, MapperPolicy, Plan, SchedulerState } from '../policy.js';
 import { advanceWindow, countByType, EMPTY_WINDOW, type ArrivalWindow } from './arrival-window.js';
-import { planPass, type ShutdownContext } from './mapper-pass.js';
+import { planPass, type ShutdownContext } from '../mapper-pass.js';
 
 export interface LeanOptions {
   /**

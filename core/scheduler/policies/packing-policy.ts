@@ -7,7 +7,7 @@ import { accommodates, subtract, typeResources } from '../../domain/node-size.js
 import type { Resources } from '../../domain/resources.js';
 import type { QueueEntry } from '../../queue/queue-snapshot.js';
 import type { MapperInput, MapperPolicy, Plan } from '../policy.js';
-import { planPass, type CreateContext } from './mapper-pass.js';
+import { planPass, type CreateContext } from '../mapper-pass.js';
 
 export interface PackingOptions {
   /** Later queue entries looked at per create (bounds a pass at any queue length). */

@@ -14,7 +14,6 @@ import { SizingCache } from '../../queue/sizing-cache.js';
 import { planArvados } from '../arvados-policy.js';
 import type { MapperInput, MapperPolicy, Plan } from '../policy.js';
 import { leanPolicy, makeLeanPolicy } from './lean-policy.js';
-import { planPass } from './mapper-pass.js';
 import { makePackingPolicy, packingPolicy } from './packing-policy.js';
 
 const TYPES: InstanceType[] = [1, 2, 3, 4, 6, 8].map((i) => instanceType(i));
@@ -129,18 +128,6 @@ const POLICIES: MapperPolicy[] = [
   makeLeanPolicy('lean-eager', { idleGraceFraction: 0, trimBooting: true, warmFactor: 0, windowMs: 60_000 }),
   makeLeanPolicy('lean-room', { idleGraceFraction: 0.5, trimBooting: false, warmFactor: 2, windowMs: 600_000, reserveCountsRoom: true }),
 ];
-
-describe('the arvados pass with no hooks', () => {
-  it('plans exactly what planArvados plans', () => {
-    fc.assert(
-      fc.property(inputArb, (g) => {
-        const input = build(g);
-        expect(comparable(planPass(input))).toEqual(comparable(planArvados(input)));
-      }),
-      runs,
-    );
-  });
-});
 
 describe.each(POLICIES.map((p) => [p.name, p] as const))('policy %s', (_name, policy) => {
   it('never starts a container on a VM without room, or on one that cannot take it', () => {

@@ -1,17 +1,16 @@
-// The arvados mapper pass (../arvados-policy.ts) with two hooks, so that other policies
-// change only what they mean to change and keep every rule and limit of the reference:
-// sort order, dynamic concurrency limit, supervisor limit, quota and capacity handling,
-// create limits, over-quota unlocks and shutdowns. With no hooks it plans exactly what
-// planArvados plans (a property test checks this).
-import { isSupervisor } from '../../domain/container.js';
-import type { InstanceType } from '../../domain/instance-type.js';
-import type { Resources } from '../../domain/resources.js';
-import { subtract, typeResources } from '../../domain/node-size.js';
-import type { InstanceView } from '../../pool/pool-api.js';
-import type { QueueEntry } from '../../queue/queue-snapshot.js';
-import { QUIET_AFTER_503_MS, sortEntries } from '../arvados-policy.js';
-import { compareSlots, InstanceIndex, isReady, NO_RESOURCES, type Slot } from '../instance-index.js';
-import type { MapperInput, Plan, PlannedCreate, PlannedStart, SchedulerState } from '../policy.js';
+// The reference mapper (lib/dispatchcloud/scheduler/run_queue.go) as a pure function, with
+// hooks, so that other policies change only what they mean to change and keep every rule
+// and limit of the reference: sort order, dynamic concurrency limit, supervisor limit,
+// quota and capacity handling, create limits, over-quota unlocks and shutdowns. With no
+// hooks it is the `arvados` policy (arvados-policy.ts).
+import { isSupervisor } from '../domain/container.js';
+import type { InstanceType } from '../domain/instance-type.js';
+import type { Resources } from '../domain/resources.js';
+import { subtract, typeResources } from '../domain/node-size.js';
+import type { InstanceView } from '../pool/pool-api.js';
+import type { QueueEntry } from '../queue/queue-snapshot.js';
+import { compareSlots, InstanceIndex, isReady, NO_RESOURCES, type Slot } from './instance-index.js';
+import type { MapperInput, Plan, PlannedCreate, PlannedStart, SchedulerState } from './policy.js';
 import {
   STATUS_PREPARING,
   statusAtCapacity,
@@ -20,7 +19,10 @@ import {
   statusPriorityZero,
   statusWaitingForInstance,
   statusWorkflowQueue,
-} from '../statuses.js';
+} from './statuses.js';
+
+/** After a 503, the concurrency limit only grows again once this long has passed quietly. */
+export const QUIET_AFTER_503_MS = 60_000;
 
 /** What a create hook sees when the pass is about to create an instance. */
 export interface CreateContext {
@@ -66,7 +68,11 @@ export interface PassHooks {
   nextState?(computed: SchedulerState, input: MapperInput): SchedulerState;
 }
 
-/** One mapper pass with the arvados rules and the given hooks (see the file comment). */
+/**
+ * One mapper pass with the arvados rules and the given hooks (see the file comment).
+ * Recomputed from scratch every pass; the only assignments that persist are the containers
+ * the pool reports starting or running.
+ */
 export function planPass(input: MapperInput, hooks: PassHooks = {}): Plan {
   const { queue, pool, config, now, last503 } = input;
   const vms = config.Containers.CloudVMs;
@@ -76,11 +82,13 @@ export function planPass(input: MapperInput, hooks: PassHooks = {}): Plan {
   let totalInstances = 0;
   for (const n of Object.values(pool.workerCounts)) totalInstances += n;
 
+  // Dynamic concurrency limit (slow start, 503 back-off, quota memory).
   let { maxContainers, instancesWithinQuota, last503Seen } = input.state;
   if (last503 > last503Seen) {
     maxContainers = Math.max(1, running.size - 1);
     last503Seen = last503;
   } else if (maxContainers > 0 && (last503 === 0 || now - last503 > QUIET_AFTER_503_MS)) {
+    // Never having seen a 503 counts as quiet: slow start applies from the first pass.
     maxContainers = Math.max(maxContainers, Math.floor((running.size * 11) / 10) + 1);
   }
   if (instancesWithinQuota > 0 && instancesWithinQuota < totalInstances) instancesWithinQuota = totalInstances;
@@ -93,6 +101,7 @@ export function planPass(input: MapperInput, hooks: PassHooks = {}): Plan {
   let maxSupervisors = Math.floor(maxContainers * vms.SupervisorFraction);
   if (maxSupervisors < 1 && vms.SupervisorFraction > 0 && maxContainers > 0) maxSupervisors = 1;
 
+  // Instances with what is left on them once their running containers are counted.
   const index = new InstanceIndex(vms.MaxRunningContainersPerInstance);
   const views = new Map<Slot, InstanceView>();
   let pendingCreates = 0;
@@ -101,6 +110,7 @@ export function planPass(input: MapperInput, hooks: PassHooks = {}): Plan {
     let remaining: Resources = typeResources(view.instanceType);
     for (const uuid of view.runningContainerUuids) {
       const ent = queue.entries.get(uuid);
+      // A container we cannot size might fill the instance: assume it does.
       remaining = ent === undefined ? NO_RESOURCES : subtract(remaining, ent.resources);
     }
     views.set(index.add(view, remaining), view);
@@ -162,11 +172,15 @@ export function planPass(input: MapperInput, hooks: PassHooks = {}): Plan {
 
     if (ctr.state === 'Queued') {
       if (best === null && atQuota()) {
+        // Don't let lower-priority containers starve this one by keeping idle workers of
+        // other types alive.
         overquotaFrom = i;
         break;
       }
       if (best === null && availableType === undefined) continue;
+      // No create for a Queued container: that waits until it is Locked.
       lock.push(uuid);
+      // Locked.
       if (best !== null) {
         index.allocate(best, uuid, ent.resources);
         placed.add(uuid);
@@ -224,15 +238,22 @@ export function planPass(input: MapperInput, hooks: PassHooks = {}): Plan {
 
   const unlock: string[] = [];
   if (overquota.length > 0 || overMaxSuper.length > 0) {
+    // Keep the next in line locked while instances exist, so a persisting quota does not
+    // burn its dispatch attempts; with no instances at all, let everything cycle.
     const candidates = [...overMaxSuper, ...(totalInstances > 0 ? overquota.slice(1) : overquota)];
     for (const ent of candidates) {
       if (ent.container.state === 'Locked' && !running.has(ent.container.uuid)) unlock.push(ent.container.uuid);
     }
   }
 
-  const idleSlots = [...index.slots]
-    .sort(compareSlots)
-    .filter((s) => s.uuids.length === 0 && s.id !== '' && (s.state === 'booting' || s.state === 'idle') && s.idleBehavior !== 'hold');
+  // Empty booting and idle instances, in instance order so the plan does not depend on the
+  // snapshot's order; computed only when something will shut instances down.
+  const idleSlots =
+    overquota.length > 0 || hooks.extraShutdowns !== undefined
+      ? [...index.slots]
+          .sort(compareSlots)
+          .filter((s) => s.uuids.length === 0 && s.id !== '' && (s.state === 'booting' || s.state === 'idle') && s.idleBehavior !== 'hold')
+      : [];
   const shutdown: string[] = overquota.length > 0 ? idleSlots.map((s) => s.id) : [];
   if (hooks.extraShutdowns !== undefined) {
     const candidates = idleSlots.filter((s) => s.idleBehavior === 'run').map((slot) => ({ slot, view: views.get(slot)! }));
@@ -277,4 +298,24 @@ export function planPass(input: MapperInput, hooks: PassHooks = {}): Plan {
       last503Time: Math.floor(last503 / 1000),
     },
   };
+}
+
+/** Running first, then Locked before Queued, priority, first seen, and uuid for determinism. */
+export function sortEntries(entries: ReadonlyMap<string, QueueEntry>, running: ReadonlyMap<string, number>): QueueEntry[] {
+  const keyed: { ent: QueueEntry; rank: number }[] = [];
+  for (const ent of entries.values()) {
+    const rank = (running.has(ent.container.uuid) ? 0 : 2) + (ent.container.state === 'Locked' ? 0 : 1);
+    keyed.push({ ent, rank });
+  }
+  keyed.sort((a, b) => {
+    if (a.rank !== b.rank) return a.rank - b.rank;
+    const pa = a.ent.container.priority;
+    const pb = b.ent.container.priority;
+    if (pa !== pb) return pa > pb ? -1 : 1;
+    if (a.ent.firstSeenAt !== b.ent.firstSeenAt) return a.ent.firstSeenAt - b.ent.firstSeenAt;
+    const ua = a.ent.container.uuid;
+    const ub = b.ent.container.uuid;
+    return ua < ub ? -1 : ua > ub ? 1 : 0;
+  });
+  return keyed.map((k) => k.ent);
 }
