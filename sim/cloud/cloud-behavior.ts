@@ -1,3 +1,5 @@
+import { DEFAULT_QUOTA_GROUPS } from '../../prod/ec2/driver-params.js';
+import { ec2QuotaGroup } from '../../prod/ec2/quota-group.js';
 import type { Rng } from '../../core/ports/rng.js';
 
 /** A fixed duration, or a log-normal one given by its median and 95th percentile (ms). */
@@ -60,20 +62,8 @@ export interface CloudBehavior {
   readonly quotaGroups: Readonly<Record<string, string>>;
 }
 
-/** The EC2 driver's default InstanceTypeQuotaGroups (reference: arvados-interfaces.md 1.2). */
-export const EC2_DEFAULT_QUOTA_GROUPS: Readonly<Record<string, string>> = Object.freeze({
-  a: 'standard',
-  c: 'standard',
-  d: 'standard',
-  h: 'standard',
-  i: 'standard',
-  m: 'standard',
-  r: 'standard',
-  t: 'standard',
-  z: 'standard',
-  vt: 'g',
-  p5: 'p5',
-});
+/** The EC2 driver's default InstanceTypeQuotaGroups: the simulated cloud groups types as the driver does. */
+export const EC2_DEFAULT_QUOTA_GROUPS = DEFAULT_QUOTA_GROUPS;
 
 export const DEFAULT_CLOUD_BEHAVIOR: CloudBehavior = {
   bootTime: 90_000,
@@ -119,21 +109,4 @@ function standardNormal(rng: Rng): number {
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }
 
-/**
- * EC2's InstanceQuotaGroup: the lowercase provider type's leading letters, unless `groups`
- * has a longer-or-equal prefix of it (longest wins); `-spot` for preemptible types.
- */
-export function ec2QuotaGroup(providerType: string, preemptible: boolean, groups: Readonly<Record<string, string>>): string {
-  const pt = providerType.toLowerCase();
-  const alpha = /^[a-z]*/.exec(pt)![0];
-  let group = alpha;
-  let best = -1;
-  for (const [prefix, g] of Object.entries(groups)) {
-    const p = prefix.toLowerCase();
-    if (p.length >= alpha.length && p.length > best && pt.startsWith(p)) {
-      best = p.length;
-      group = g;
-    }
-  }
-  return preemptible ? `${group}-spot` : group;
-}
+export { ec2QuotaGroup };
