@@ -8,6 +8,8 @@ import { BatchRunError, plannedWorkers, runBatch, type BatchJob } from '../sim/r
 import type { RunResult } from '../sim/runner/summarize.js';
 import { containersCsv, type Summary } from '../sim/runner/summary.js';
 import { InputError } from './errors.js';
+import type { Command } from './main.js';
+import { HelpRequested } from './sim.js';
 import { writeFileAtomic } from './write-atomic.js';
 
 /** `--seeds N`: a whole number from 1 to `max`. @throws InputError */
@@ -110,4 +112,43 @@ export function safeName(s: string): string {
 
 export function brokeInvariants(summaries: readonly Summary[]): number {
   return summaries.reduce((n, s) => n + (s.invariantViolations.length > 0 ? 1 : 0), 0);
+}
+
+/**
+ * The `vmdispatch compare`/`whatif` command around `execute`: usage on --help, the table on
+ * stdout, what was written, and exit 1 when any run broke an invariant.
+ */
+export function batchCommand<T>(o: {
+  readonly name: string;
+  readonly usage: string;
+  readonly execute: (argv: readonly string[]) => Promise<{ result: T; out: string }>;
+  readonly table: (result: T) => string;
+  readonly wrote: (out: string) => string;
+  readonly summaries: (result: T) => readonly Summary[];
+  readonly jsonFile: string;
+}): Command {
+  return {
+    async run(argv) {
+      let done;
+      try {
+        done = await o.execute(argv);
+      } catch (e) {
+        if (e instanceof HelpRequested) {
+          console.log(o.usage);
+          return 0;
+        }
+        throw e;
+      }
+      const { result, out } = done;
+      console.log(o.table(result));
+      console.log(`\nwrote ${o.wrote(out)}`);
+      const runs = o.summaries(result);
+      const broke = brokeInvariants(runs);
+      if (broke > 0) {
+        console.error(`${o.name}: ${broke} of ${runs.length} runs broke an invariant (see ${o.jsonFile})`);
+        return 1;
+      }
+      return 0;
+    },
+  };
 }

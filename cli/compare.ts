@@ -6,10 +6,10 @@ import { findPolicy, policyNames } from '../core/scheduler/policies.js';
 import { aggregateCompare, renderCompareReport, type CompareResult } from '../reports/compare-report.js';
 import type { BatchJob } from '../sim/runner/parallel.js';
 import { formatSpread } from '../reports/spread.js';
-import { brokeInvariants, describeParallelism, makeOutDir, parseCount, requireDirect, requireOut, runBatchOrExit, safeName, seedList, writeRunFiles } from './batch.js';
+import { batchCommand, describeParallelism, makeOutDir, parseCount, requireDirect, requireOut, runBatchOrExit, safeName, seedList, writeRunFiles } from './batch.js';
 import { InputError } from './errors.js';
 import type { Command } from './main.js';
-import { HelpRequested, loadScenarioOrExit, parseSimArgs } from './sim.js';
+import { loadScenarioOrExit, parseSimArgs } from './sim.js';
 import { writeFileAtomic } from './write-atomic.js';
 
 export const USAGE =
@@ -85,26 +85,12 @@ export function formatCompareTable(r: CompareResult): string {
   return [head, ...rows].map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-export const command: Command = {
-  async run(argv) {
-    let done;
-    try {
-      done = await compare(argv);
-    } catch (e) {
-      if (e instanceof HelpRequested) {
-        console.log(USAGE);
-        return 0;
-      }
-      throw e;
-    }
-    const { result, out } = done;
-    console.log(formatCompareTable(result));
-    console.log(`\nwrote ${join(out, 'compare.html')}, compare.json and <policy>-seed<k>/containers.csv`);
-    const broke = brokeInvariants(result.runs.map((r) => r.summary));
-    if (broke > 0) {
-      console.error(`compare: ${broke} of ${result.runs.length} runs broke an invariant (see compare.json)`);
-      return 1;
-    }
-    return 0;
-  },
-};
+export const command: Command = batchCommand({
+  name: 'compare',
+  usage: USAGE,
+  execute: compare,
+  table: formatCompareTable,
+  wrote: (out) => `${join(out, 'compare.html')}, compare.json and <policy>-seed<k>/containers.csv`,
+  summaries: (result) => result.runs.map((r) => r.summary),
+  jsonFile: 'compare.json',
+});

@@ -9,10 +9,10 @@ import { gridIndices, paretoFront, renderWhatifReport, whatifCsv, whatifPoint, t
 import type { BatchJob } from '../sim/runner/parallel.js';
 import { readDuration } from '../sim/scenario/fields.js';
 import type { ScenarioOptions } from '../sim/scenario/scenario.js';
-import { brokeInvariants, describeParallelism, makeOutDir, parseCount, requireDirect, requireOut, runBatchOrExit, seedList, writeRunFiles } from './batch.js';
+import { batchCommand, describeParallelism, makeOutDir, parseCount, requireDirect, requireOut, runBatchOrExit, seedList, writeRunFiles } from './batch.js';
 import { InputError } from './errors.js';
 import type { Command } from './main.js';
-import { HelpRequested, loadScenarioOrExit, parseSimArgs } from './sim.js';
+import { loadScenarioOrExit, parseSimArgs } from './sim.js';
 import { writeFileAtomic } from './write-atomic.js';
 
 export const USAGE =
@@ -179,27 +179,12 @@ export function formatWhatifTable(r: WhatifResult): string {
   return [head, ...rows].map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-export const command: Command = {
-  async run(argv) {
-    let done;
-    try {
-      done = await whatif(argv);
-    } catch (e) {
-      if (e instanceof HelpRequested) {
-        console.log(USAGE);
-        return 0;
-      }
-      throw e;
-    }
-    const { result, out } = done;
-    console.log(formatWhatifTable(result));
-    console.log(`\nwrote ${join(out, 'whatif.html')}, whatif.json, whatif.csv and point<i>-seed<k>/containers.csv`);
-    const runs = result.points.flatMap((p) => p.runs.map((r) => r.summary));
-    const broke = brokeInvariants(runs);
-    if (broke > 0) {
-      console.error(`whatif: ${broke} of ${runs.length} runs broke an invariant (see whatif.json)`);
-      return 1;
-    }
-    return 0;
-  },
-};
+export const command: Command = batchCommand({
+  name: 'whatif',
+  usage: USAGE,
+  execute: whatif,
+  table: formatWhatifTable,
+  wrote: (out) => `${join(out, 'whatif.html')}, whatif.json, whatif.csv and point<i>-seed<k>/containers.csv`,
+  summaries: (result) => result.points.flatMap((p) => p.runs.map((r) => r.summary)),
+  jsonFile: 'whatif.json',
+});
