@@ -1,0 +1,116 @@
+// Random mapper inputs for the property suites of the mapper policies (fast-check):
+// queues, pools, limits and scheduler state, built into a MapperInput.
+import fc from 'fast-check';
+import type { ClusterConfig } from '../../core/config/cluster-config.js';
+import type { InstanceType } from '../../core/domain/instance-type.js';
+import { WORKER_STATES, type InstanceView, type PoolSnapshot, type WorkerState } from '../../core/pool/pool-api.js';
+import type { QueueEntry } from '../../core/queue/queue-snapshot.js';
+import { SizingCache } from '../../core/queue/sizing-cache.js';
+import type { MapperInput } from '../../core/scheduler/policy.js';
+import { containerUuid, instanceType, makeContainer, testCluster } from './sched-fixtures.js';
+
+export const TYPES: InstanceType[] = [1, 2, 3, 4, 6, 8].map((i) => instanceType(i));
+export const NOW = 1_000_000;
+
+const ctrArb = fc.record({
+  state: fc.constantFrom('Queued', 'Queued', 'Locked', 'Locked', 'Running', 'Complete'),
+  priority: fc.integer({ min: 0, max: 4 }),
+  vcpus: fc.integer({ min: 0, max: 4 }),
+  ramMiB: fc.integer({ min: 64, max: 5000 }),
+  supervisor: fc.boolean(),
+  firstSeen: fc.integer({ min: 0, max: NOW }),
+});
+
+const instArb = fc.record({
+  type: fc.integer({ min: 0, max: TYPES.length - 1 }),
+  state: fc.constantFrom<WorkerState>(...WORKER_STATES, 'idle', 'idle', 'running', 'booting'),
+  behavior: fc.constantFrom('run', 'run', 'run', 'hold', 'drain'),
+  pending: fc.boolean(),
+  runs: fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 3 }),
+  idleFor: fc.integer({ min: 0, max: 150_000 }),
+});
+
+export const inputArb = fc.record({
+  ctrs: fc.array(ctrArb, { maxLength: 40 }),
+  insts: fc.array(instArb, { maxLength: 12 }),
+  maxInstances: fc.integer({ min: 0, max: 12 }),
+  perInstance: fc.integer({ min: 0, max: 3 }),
+  priceFactor: fc.constantFrom(0, 1, 1.5, 3, 10),
+  supervisorFraction: fc.constantFrom(0, 0.2, 0.5),
+  createOps: fc.integer({ min: 0, max: 3 }),
+  quotaError: fc.boolean(),
+  createBlocked: fc.boolean(),
+  atCapacity: fc.array(fc.boolean(), { minLength: TYPES.length, maxLength: TYPES.length }),
+  maxContainers: fc.integer({ min: 0, max: 15 }),
+  withinQuota: fc.integer({ min: 0, max: 6 }),
+  last503: fc.constantFrom(0, 500_000, 990_000),
+  last503Seen: fc.constantFrom(0, 500_000),
+});
+
+export type Generated = typeof inputArb extends fc.Arbitrary<infer G> ? G : never;
+
+export function build(g: Generated): MapperInput {
+  const config: ClusterConfig = testCluster({
+    types: TYPES,
+    containers: { MaximumPriceFactor: g.priceFactor },
+    cloudVMs: {
+      MaxInstances: g.maxInstances,
+      MaxRunningContainersPerInstance: g.perInstance,
+      SupervisorFraction: g.supervisorFraction,
+      MaxConcurrentInstanceCreateOps: g.createOps,
+    },
+  });
+  const sizing = new SizingCache(config);
+  const entries = new Map<string, QueueEntry>();
+  g.ctrs.forEach((c, i) => {
+    const ctr = makeContainer(i, { state: c.state, priority: c.priority, vcpus: c.vcpus, ram: c.ramMiB * 2 ** 20, supervisor: c.supervisor });
+    try {
+      const s = sizing.size(ctr);
+      entries.set(ctr.uuid, { container: ctr, resources: s.resources, instanceTypes: s.instanceTypes, firstSeenAt: c.firstSeen });
+    } catch {
+      // unsatisfiable: the queue would have cancelled it
+    }
+  });
+  const running = new Map<string, number>();
+  const claimed = new Set<string>();
+  const instances: InstanceView[] = g.insts.map((x, i) => {
+    const runs = x.pending
+      ? []
+      : [...new Set(x.runs.map((n) => containerUuid(n)))].filter((uuid) => !claimed.has(uuid) && (claimed.add(uuid), true)).sort();
+    for (const uuid of runs) running.set(uuid, 0);
+    return {
+      instanceId: x.pending ? '' : `i-${String(i).padStart(4, '0')}`,
+      address: '',
+      price: TYPES[x.type]!.price,
+      instanceType: TYPES[x.type]!,
+      state: x.pending ? 'booting' : x.state,
+      idleBehavior: x.pending ? 'run' : (x.behavior as InstanceView['idleBehavior']),
+      runningContainerUuids: runs,
+      lastContainerUuid: '',
+      lastBusy: NOW - x.idleFor,
+    };
+  });
+  const workerCounts = Object.fromEntries(WORKER_STATES.map((s) => [s, 0])) as Record<WorkerState, number>;
+  for (const v of instances) if (v.instanceId !== '') workerCounts[v.state]++;
+  const capacity = new Set(TYPES.filter((_, i) => g.atCapacity[i]).map((t) => t.name));
+  const pool: PoolSnapshot = {
+    instances,
+    running,
+    workerCounts,
+    atQuota: g.quotaError || (g.maxInstances > 0 && instances.length >= g.maxInstances),
+    createBlocked: g.createBlocked,
+    atCapacity: (t) => capacity.has(t.name),
+  };
+  return {
+    queue: { entries, updatedAt: NOW - 1000 },
+    pool,
+    config,
+    now: NOW,
+    last503: g.last503,
+    state: { maxContainers: g.maxContainers, instancesWithinQuota: g.withinQuota, last503Seen: g.last503Seen },
+  };
+}
+
+// A fixed seed keeps the suite deterministic; FC_SEED and FC_RUNS explore further.
+export const runs = { numRuns: Number(process.env.FC_RUNS ?? 150), seed: process.env.FC_SEED === undefined ? 20261204 : Number(process.env.FC_SEED) };
+
