@@ -1,4 +1,5 @@
-import type { Instance, InstanceSet, InstanceTags, CreateRequest, ExecutorTarget, InstancePrice } from '../ports/instance-set.js';
+import type { Instance, InstanceSet, InstanceTags, CreateRequest } from '../ports/instance-set.js';
+import { ForwardingInstance } from './forwarding-instance.js';
 import type { InstanceType } from '../domain/instance-type.js';
 import type { Counter, Metrics } from '../ports/metrics.js';
 
@@ -44,36 +45,17 @@ export class InstrumentedInstanceSet implements InstanceSet {
   }
 }
 
-class InstrumentedInstance implements Instance {
+class InstrumentedInstance extends ForwardingInstance {
   constructor(
-    private readonly inner: Instance,
+    inner: Instance,
     private readonly set: InstrumentedInstanceSet,
-  ) {}
-  get id(): string {
-    return this.inner.id;
+  ) {
+    super(inner);
   }
-  get providerType(): string {
-    return this.inner.providerType;
-  }
-  get tags(): InstanceTags {
-    return this.inner.tags;
-  }
-  address(): string {
-    return this.inner.address();
-  }
-  remoteUser(): string {
-    return this.inner.remoteUser();
-  }
-  verifyHostKey(key: Buffer, run: Parameters<ExecutorTarget['verifyHostKey']>[1]): Promise<void> {
-    return this.inner.verifyHostKey(key, run);
-  }
-  priceHistory(type: InstanceType): readonly InstancePrice[] {
-    return this.inner.priceHistory(type);
-  }
-  setTags(tags: InstanceTags): Promise<void> {
+  override setTags(tags: InstanceTags): Promise<void> {
     return this.set.count('SetTags', this.inner.setTags(tags));
   }
-  destroy(): Promise<void> {
+  override destroy(): Promise<void> {
     return this.set.count('Destroy', this.inner.destroy());
   }
 }

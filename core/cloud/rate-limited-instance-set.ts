@@ -1,5 +1,6 @@
 import type { Clock } from '../ports/clock.js';
-import type { Instance, InstanceSet, InstanceTags, CreateRequest, ExecutorTarget, InstancePrice } from '../ports/instance-set.js';
+import type { Instance, InstanceSet, InstanceTags, CreateRequest } from '../ports/instance-set.js';
+import { ForwardingInstance } from './forwarding-instance.js';
 import type { InstanceType } from '../domain/instance-type.js';
 
 /**
@@ -59,38 +60,18 @@ export class RateLimitedInstanceSet implements InstanceSet {
 }
 
 /** An instance whose destroy and setTags wait for the shared limiter. */
-export class RateLimitedInstance implements Instance {
+export class RateLimitedInstance extends ForwardingInstance {
   constructor(
-    private readonly inner: Instance,
+    inner: Instance,
     private readonly limiter: RateLimiter,
-  ) {}
-
-  get id(): string {
-    return this.inner.id;
+  ) {
+    super(inner);
   }
-  get providerType(): string {
-    return this.inner.providerType;
-  }
-  get tags(): InstanceTags {
-    return this.inner.tags;
-  }
-  address(): string {
-    return this.inner.address();
-  }
-  remoteUser(): string {
-    return this.inner.remoteUser();
-  }
-  verifyHostKey(key: Buffer, run: Parameters<ExecutorTarget['verifyHostKey']>[1]): Promise<void> {
-    return this.inner.verifyHostKey(key, run);
-  }
-  priceHistory(type: InstanceType): readonly InstancePrice[] {
-    return this.inner.priceHistory(type);
-  }
-  async setTags(tags: InstanceTags): Promise<void> {
+  override async setTags(tags: InstanceTags): Promise<void> {
     await this.limiter.wait();
     await this.inner.setTags(tags);
   }
-  async destroy(): Promise<void> {
+  override async destroy(): Promise<void> {
     await this.limiter.wait();
     await this.inner.destroy();
   }

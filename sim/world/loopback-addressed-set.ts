@@ -1,5 +1,6 @@
 import type { InstanceType } from '../../core/domain/instance-type.js';
-import type { CreateRequest, Instance, InstancePrice, InstanceSet, InstanceTags } from '../../core/ports/instance-set.js';
+import { ForwardingInstance } from '../../core/cloud/forwarding-instance.js';
+import type { CreateRequest, Instance, InstanceSet, InstanceTags } from '../../core/ports/instance-set.js';
 
 /**
  * An instance set whose instances report the address of their VM's SSH server on loopback
@@ -32,45 +33,19 @@ export class LoopbackAddressedSet implements InstanceSet {
   }
 }
 
-class LoopbackInstance implements Instance {
-  readonly id: string;
-  readonly providerType: string;
-  readonly tags: InstanceTags;
-
+class LoopbackInstance extends ForwardingInstance {
   constructor(
-    private readonly inner: Instance,
+    inner: Instance,
     private readonly addressOf: (instanceId: string) => string,
   ) {
-    this.id = inner.id;
-    this.providerType = inner.providerType;
-    this.tags = inner.tags;
+    super(inner);
   }
 
-  address(): string {
+  override address(): string {
     return this.addressOf(this.id);
   }
 
-  remoteUser(): string {
-    return this.inner.remoteUser();
-  }
-
-  verifyHostKey(key: Buffer, run: (command: string) => Promise<{ stdout: Buffer; stderr: Buffer }>): Promise<void> {
-    return this.inner.verifyHostKey(key, run);
-  }
-
-  setTags(tags: InstanceTags): Promise<void> {
-    return this.inner.setTags(tags);
-  }
-
-  destroy(): Promise<void> {
-    return this.inner.destroy();
-  }
-
-  priceHistory(type: InstanceType): readonly InstancePrice[] {
-    return this.inner.priceHistory(type);
-  }
-
-  toString(): string {
+  override toString(): string {
     return `${this.id} (${this.address() || 'no address'})`;
   }
 }
