@@ -69,12 +69,14 @@ export function summarize(i: SummarizeInput): RunResult {
     if (r.state === 'Complete' && r.started !== null && r.finished !== null && snap !== undefined) {
       lowerBound += ((r.finished - r.started) / HOUR) * sharer.cheapest(snap);
     }
-    const final = r.state === 'Complete' || r.state === 'Cancelled';
-    if (!final) {
+    // Queued containers are the controller's (the dispatcher fetches only the head of a deep
+    // queue, as the reference does); Locked and Running ones are the dispatcher's, and are
+    // lost when it does not hold them, or no crunch-run has run them, for LOST_AFTER_MS.
+    if (r.state === 'Locked' || r.state === 'Running') {
       const processGone = run === undefined || run.endedAt !== null || rec?.goneAt != null;
       const since = run?.endedAt ?? rec?.goneAt ?? r.submitted;
-      const untracked = !inQueue.has(r.uuid) || (r.state === 'Running' && processGone && endMs - since > LOST_AFTER_MS);
-      if (untracked) {
+      const unheld = !inQueue.has(r.uuid) || (r.state === 'Running' && processGone);
+      if (unheld && endMs - since > LOST_AFTER_MS) {
         lost++;
         violations.push({ invariant: 'no-container-lost', at: sec(endMs), detail: `${r.uuid} is ${r.state} and no dispatcher or crunch-run accounts for it` });
       }
