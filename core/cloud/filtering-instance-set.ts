@@ -1,4 +1,4 @@
-import type { Instance, InstanceSet, InstanceTags, CreateRequest } from '../ports/instance-set.js';
+import { tagMatcher, type Instance, type InstanceSet, type InstanceTags, type CreateRequest } from '../ports/instance-set.js';
 import type { InstanceType } from '../domain/instance-type.js';
 import type { Logger } from '../ports/logger.js';
 
@@ -20,8 +20,8 @@ export class FilteringInstanceSet implements InstanceSet {
   async instances(filter: InstanceTags | null): Promise<readonly Instance[]> {
     const all = await this.inner.instances(filter);
     if (filter === null) return all;
-    const entries = Object.entries(filter);
-    const kept = all.filter((inst) => entries.every(([k, v]) => inst.tags[k] === v));
+    const matches = tagMatcher(filter);
+    const kept = all.filter((inst) => matches(inst.tags));
     if (kept.length !== all.length) {
       this.logger.debug('filtered instance list', { returned: kept.length, skipped: all.length - kept.length });
     }

@@ -139,11 +139,7 @@ export class ConfigReader {
   /** A map of strings; numbers are stringified when `acceptNumbers` (e.g. `port: 5432`). */
   stringMap(key: string, opts: { acceptNumbers?: boolean } = {}): Readonly<Record<string, string>> {
     const r = this.section(key);
-    const out: Record<string, string> = {};
-    for (const k of Object.keys(r.map)) {
-      out[k] = r.string(k, '', { acceptNumber: opts.acceptNumbers === true });
-    }
-    return out;
+    return Object.fromEntries(Object.keys(r.map).map((k) => [k, r.string(k, '', { acceptNumber: opts.acceptNumbers === true })]));
   }
 
   /** Marks a key as read without interpreting it. */

@@ -2,6 +2,16 @@ import type { InstanceType } from '../domain/instance-type.js';
 
 export type InstanceTags = Readonly<Record<string, string>>;
 
+/**
+ * A predicate: whether an instance's tags hold every tag of `filter` as an own property with
+ * the same value. Tags come from the cloud, so keys such as `__proto__` or `constructor` are
+ * data, never inherited.
+ */
+export function tagMatcher(filter: InstanceTags): (tags: InstanceTags) => boolean {
+  const wanted = Object.entries(filter);
+  return (tags) => wanted.every(([k, v]) => Object.hasOwn(tags, k) && tags[k] === v);
+}
+
 /** A price in effect from `startTime` (ms since the epoch). */
 export interface InstancePrice {
   readonly startTime: number;

@@ -5,7 +5,7 @@ import { initCommand, tagKeys } from '../../core/pool/tags.js';
 import type { Clock } from '../../core/ports/clock.js';
 import { describeError, NotFoundError } from '../../core/ports/errors.js';
 import type { Executor, ExecutorFactory } from '../../core/ports/executor.js';
-import type { Instance, InstanceSet, InstanceTags } from '../../core/ports/instance-set.js';
+import { tagMatcher, type Instance, type InstanceSet, type InstanceTags } from '../../core/ports/instance-set.js';
 
 export interface CloudTestOptions {
   readonly instanceSet: InstanceSet;
@@ -64,7 +64,7 @@ export async function runCloudTest(o: CloudTestOptions): Promise<CloudTestResult
   const list = async (filter: InstanceTags | null): Promise<readonly Instance[]> => {
     // The driver may return more than the filter asks for: filter again, as the dispatcher does.
     const all = await o.instanceSet.instances(filter);
-    return filter === null ? all : all.filter((i) => Object.entries(filter).every(([k, v]) => i.tags[k] === v));
+    return filter === null ? all : all.filter((i) => tagMatcher(filter)(i.tags));
   };
 
   if (!(await checkNoLeftovers(o, list, setFilter, keys.instanceSetId, fail))) return { ok: false, failures, instanceId: null };

@@ -18,13 +18,13 @@ export interface Ec2InstanceContext {
 
 const GiB = 1024 ** 3;
 
-/** Tags of a DescribeInstances/RunInstances instance as a map. */
+/**
+ * Tags of a DescribeInstances/RunInstances instance as a map. Built with
+ * `Object.fromEntries` so that any key the cloud returns, `__proto__` included, is an own
+ * property and never reaches an object's prototype.
+ */
 export function sdkTags(i: SdkInstance): Record<string, string> {
-  const tags: Record<string, string> = {};
-  for (const t of i.Tags ?? []) {
-    if (t.Key !== undefined) tags[t.Key] = t.Value ?? '';
-  }
-  return tags;
+  return Object.fromEntries((i.Tags ?? []).flatMap((t) => (t.Key === undefined ? [] : [[t.Key, t.Value ?? '']])));
 }
 
 /**

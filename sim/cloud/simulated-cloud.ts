@@ -2,7 +2,7 @@ import type { Clock } from '../../core/ports/clock.js';
 import type { Logger } from '../../core/ports/logger.js';
 import { nullLogger } from '../../core/ports/logger.js';
 import type { Rng } from '../../core/ports/rng.js';
-import type { CreateRequest, ExecutorTarget, Instance, InstanceSet, InstanceTags } from '../../core/ports/instance-set.js';
+import { tagMatcher, type CreateRequest, type ExecutorTarget, type Instance, type InstanceSet, type InstanceTags } from '../../core/ports/instance-set.js';
 import type { InstanceType } from '../../core/domain/instance-type.js';
 import { CapacityError, NotFoundError, QuotaError, RateLimitError, TransientError } from '../../core/ports/errors.js';
 import type { SimulatedVm, VmSpec } from '../vm/simulated-vm.js';
@@ -118,8 +118,9 @@ export class SimulatedCloud implements InstanceSet {
   instances(filter: InstanceTags | null): Promise<readonly Instance[]> {
     return this.call('listing instances', () => {
       const out: Instance[] = [];
+      const matches = filter === null ? null : tagMatcher(filter);
       for (const rec of this.live.values()) {
-        if (filter !== null && !tagsMatch(rec.tags, filter)) continue;
+        if (matches !== null && !matches(rec.tags)) continue;
         out.push(new SimInstance(this, rec, rec.tags));
       }
       return out;
@@ -409,10 +410,6 @@ class LazyRng implements Rng {
   }
 }
 
-function tagsMatch(tags: InstanceTags, filter: InstanceTags): boolean {
-  for (const k in filter) if (tags[k] !== filter[k]) return false;
-  return true;
-}
 
 function cancelTimers(rec: CloudRecord): void {
   for (const t of rec.timers) t.cancel();

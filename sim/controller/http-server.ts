@@ -290,6 +290,6 @@ function render(c: ContainerSnapshot, select: readonly string[] | undefined): Re
   };
   if (select === undefined) return full;
   const out: Record<string, unknown> = {};
-  for (const k of select) if (k in full) out[k] = full[k];
+  for (const k of select) if (Object.hasOwn(full, k)) out[k] = full[k];
   return out;
 }

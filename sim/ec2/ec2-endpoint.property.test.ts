@@ -31,6 +31,19 @@ describe('EC2 endpoint round trip (property)', () => {
     expect((await h.driver.instances({ ArvadosInstanceSetID: 'edge' }))[0]?.tags).toEqual(wanted);
   });
 
+  it('keeps keys that name Object.prototype members as plain tags', async () => {
+    // An object literal would set the prototype: build the tags as own properties.
+    const wanted = Object.fromEntries([['ArvadosInstanceSetID', 'proto'], ['__proto__', 'p'], ['constructor', 'c'], ['toString', '']]);
+    await h.driver.create({ type: TEST_TYPES[0]!, imageId: 'ami-1', tags: wanted, initCommand: 'true', publicKey: null });
+    expect(Object.getPrototypeOf(cloud.created.at(-1)?.tags)).toBe(Object.prototype);
+    const [listed] = await h.driver.instances({ ArvadosInstanceSetID: 'proto' });
+    expect(listed?.tags).toEqual(wanted);
+    expect(Object.getPrototypeOf(listed?.tags)).toBe(Object.prototype);
+    expect(await h.driver.instances(Object.fromEntries([['ArvadosInstanceSetID', 'proto'], ['__proto__', 'p']]))).toHaveLength(1);
+    // An instance without the tag does not match through an inherited member.
+    expect(await h.driver.instances(Object.fromEntries([['ArvadosInstanceSetID', 'edge'], ['constructor', 'c']]))).toHaveLength(0);
+  });
+
   it('refuses control characters that XML cannot carry', async () => {
     h.endpoint.requests.length = 0;
     const e = await h.driver.create({ type: TEST_TYPES[0]!, imageId: 'ami-1', tags: { bad: 'a\rb' }, initCommand: 'true', publicKey: null }).catch((x: unknown) => x);

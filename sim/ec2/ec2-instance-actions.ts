@@ -68,10 +68,10 @@ export class InstanceActions {
     if (min > max) throw new Ec2ApiError('InvalidParameterValue', 'MinCount must be less than or equal to MaxCount');
     const market = optTree(q, 'InstanceMarketOptions');
     const spot = market !== undefined && optString(market, 'MarketType') === 'spot';
-    const tags: Record<string, string> = {};
-    for (const spec of treeList(q, 'TagSpecification')) {
-      if (optString(spec, 'ResourceType') === 'instance') for (const [k, v] of tagList(spec)) tags[k] = v;
-    }
+    // fromEntries: every key, `__proto__` included, becomes an own property.
+    const tags: Record<string, string> = Object.fromEntries(
+      treeList(q, 'TagSpecification').flatMap((spec) => (optString(spec, 'ResourceType') === 'instance' ? tagList(spec) : [])),
+    );
     const type = this.chooseType(providerType, spot, tags, q);
     if (spot) {
       const maxPrice = optString(optTree(market ?? {}, 'SpotOptions') ?? {}, 'MaxPrice');
@@ -137,19 +137,19 @@ export class InstanceActions {
       throw new Ec2ApiError('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
     }
     const fs = filters(q);
-    const exact: Record<string, string> = {};
+    const exactPairs: [string, string][] = [];
     for (const f of fs) {
       if (f.name.startsWith('tag:')) {
         // One value without wildcards narrows the cloud's own listing; the rest is matched here.
         const v = f.values[0];
-        if (f.values.length === 1 && v !== undefined && !/[*?]/.test(v)) exact[f.name.slice(4)] = v;
+        if (f.values.length === 1 && v !== undefined && !/[*?]/.test(v)) exactPairs.push([f.name.slice(4), v]);
       } else if (!FILTERS.has(f.name)) {
         throw new Ec2ApiError('InvalidParameterValue', `The filter '${f.name}' is invalid`);
       }
     }
     let listed: readonly Instance[];
     try {
-      listed = await this.o.instanceSet.instances(Object.keys(exact).length > 0 ? exact : null);
+      listed = await this.o.instanceSet.instances(exactPairs.length > 0 ? Object.fromEntries(exactPairs) : null);
     } catch (e) {
       throw toEc2ApiError(e, 'listing instances');
     }

@@ -1,6 +1,6 @@
 import type { InstanceType } from '../../core/domain/instance-type.js';
 import { NotFoundError, QuotaError } from '../../core/ports/errors.js';
-import type { CreateRequest, Instance, InstancePrice, InstanceSet, InstanceTags } from '../../core/ports/instance-set.js';
+import { tagMatcher, type CreateRequest, type Instance, type InstancePrice, type InstanceSet, type InstanceTags } from '../../core/ports/instance-set.js';
 
 interface Stored {
   readonly id: string;
@@ -51,7 +51,7 @@ export class MemoryInstanceSet implements InstanceSet {
   instances(filter: InstanceTags | null): Promise<readonly Instance[]> {
     const out: Instance[] = [];
     for (const s of this.stored.values()) {
-      if (filter !== null && !Object.entries(filter).every(([k, v]) => s.tags[k] === v)) continue;
+      if (filter !== null && !tagMatcher(filter)(s.tags)) continue;
       out.push(this.view(s));
     }
     return Promise.resolve(out);

@@ -2,7 +2,7 @@ import type { ParsedKey } from 'ssh2';
 import type { InstanceType } from '../../core/domain/instance-type.js';
 import { SeededRng } from '../../core/domain/seeded-rng.js';
 import { NotFoundError, NotImplementedError } from '../../core/ports/errors.js';
-import type { CreateRequest, Instance, InstancePrice, InstanceSet, InstanceTags } from '../../core/ports/instance-set.js';
+import { tagMatcher, type CreateRequest, type Instance, type InstancePrice, type InstanceSet, type InstanceTags } from '../../core/ports/instance-set.js';
 import { SystemClock } from '../../prod/system-clock.js';
 import { generateEd25519KeyPair } from '../../sim/ssh/host-keys.js';
 import { startVmSshServer, type VmSshServer } from '../../sim/ssh/vm-ssh-server.js';
@@ -53,7 +53,7 @@ export class SshLoopbackInstanceSet implements InstanceSet {
   }
 
   instances(filter: InstanceTags | null): Promise<readonly Instance[]> {
-    const out = [...this.live.values()].filter((r) => filter === null || Object.entries(filter).every(([k, v]) => r.tags[k] === v));
+    const out = [...this.live.values()].filter((r) => filter === null || tagMatcher(filter)(r.tags));
     return Promise.resolve(out.map((r) => this.view(r)));
   }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { InstanceType } from '../../core/domain/instance-type.js';
 import type { Clock } from '../../core/ports/clock.js';
 import { HostKeyError, NotFoundError, NotImplementedError } from '../../core/ports/errors.js';
-import type { CreateRequest, ExecutorTarget, Instance, InstancePrice, InstanceSet, InstanceTags } from '../../core/ports/instance-set.js';
+import { tagMatcher, type CreateRequest, type ExecutorTarget, type Instance, type InstancePrice, type InstanceSet, type InstanceTags } from '../../core/ports/instance-set.js';
 
 /** One crunch-run process on a fake VM. */
 export interface FakeProcess {
@@ -155,7 +155,7 @@ export class FakeCloud implements InstanceSet {
     const out: Instance[] = [];
     for (const vm of this.vms.values()) {
       if (!vm.alive) continue;
-      if (filter !== null && !this.opts.ignoreFilter && !Object.entries(filter).every(([k, v]) => vm.tags[k] === v)) continue;
+      if (filter !== null && !this.opts.ignoreFilter && !tagMatcher(filter)(vm.tags)) continue;
       out.push(new FakeInstance(this, vm));
     }
     if (this.opts.listLatencyMs) await this.clock.sleep(this.opts.listLatencyMs);
