@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['{core,sim,prod,cli,reports,bench,test}/**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**'],
+    setupFiles: ['test/setup/fast-check.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
