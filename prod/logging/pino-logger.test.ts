@@ -113,6 +113,12 @@ describe('redaction rules', () => {
     ['Instance', false],
     ['InstanceSetID', false],
     ['monkeyBusiness', false],
+    ['AccessKeyID', true],
+    ['auth-header', true],
+    ['keyType', false],
+    ['hostKeyFingerprint', false],
+    ['key_pair_name', false],
+    ['tokenType', true],
   ])('field %s sensitive: %s', (key, want) => {
     expect(isSensitiveKey(key)).toBe(want);
   });

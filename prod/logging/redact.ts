@@ -13,6 +13,12 @@ const SENSITIVE_SUBSTRINGS = ['token', 'secret', 'password', 'passwd', 'passphra
 /** Words that make a field name sensitive as a whole word (camelCase, snake_case or kebab-case). */
 const SENSITIVE_WORDS = new Set(['key', 'auth', 'privatekey', 'apikey', 'pem']);
 
+/**
+ * Last words that describe a key without being one (`keyType`, `hostKeyFingerprint`,
+ * `keyPairName`): such a field is logged unless a substring above makes it sensitive.
+ */
+const DESCRIPTIVE_LAST_WORDS = new Set(['type', 'types', 'fingerprint', 'name', 'names', 'bits', 'length', 'algorithm', 'count', 'format']);
+
 const MAX_DEPTH = 8;
 
 /** Shapes of credentials, redacted whatever the configuration says. */
@@ -31,7 +37,9 @@ export function isSensitiveKey(key: string): boolean {
   const words = key
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .toLowerCase()
-    .split(/[^a-z0-9]+/);
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '');
+  if (DESCRIPTIVE_LAST_WORDS.has(words.at(-1) ?? '')) return false;
   return words.some((w) => SENSITIVE_WORDS.has(w));
 }
 
