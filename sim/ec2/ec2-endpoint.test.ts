@@ -201,3 +201,24 @@ describe('simulated EC2 endpoint over HTTP', () => {
     expect(ep.calls('DescribeInstances').map((r) => r.errorCode)).toEqual(['Unavailable', 'Unavailable', '']);
   });
 });
+
+describe('simulated EC2 endpoint request log', () => {
+  it('keeps a bounded window of the latest requests', async () => {
+    const ep = await Ec2Endpoint.start({ instanceSet: new MemoryInstanceSet(), types: TEST_TYPES, keepRequests: 3 });
+    try {
+      for (let i = 1; i <= 8; i++) {
+        const res = await fetch(ep.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: SIGV4 },
+          body: new URLSearchParams({ Action: 'DescribeKeyPairs', Version: '2016-11-15', 'KeyName.1': `k${i}` }).toString(),
+        });
+        await res.text();
+      }
+      // 8 requests, a window of 3: trimmed back to 3 at the 6th, so 5 remain, the newest last.
+      expect(ep.requests.map((r) => r.params['KeyName.1'])).toEqual(['k4', 'k5', 'k6', 'k7', 'k8']);
+    } finally {
+      await ep.close();
+    }
+    await expect(Ec2Endpoint.start({ instanceSet: new MemoryInstanceSet(), types: TEST_TYPES, keepRequests: 0 })).rejects.toThrow(/keepRequests must be a positive integer/);
+  });
+});

@@ -25,6 +25,11 @@ export interface Ec2EndpointOptions {
   readonly spotPrices?: (type: InstanceType) => readonly InstancePrice[];
   /** Listen port on 127.0.0.1; default 0 (any free port). */
   readonly port?: number;
+  /**
+   * How many of the latest requests `requests` keeps at least (default 10,000; it holds at
+   * most twice as many), so that a world served for days does not grow without bound.
+   */
+  readonly keepRequests?: number;
 }
 
 /** One request as the endpoint received it, for assertions in tests. */
@@ -58,8 +63,9 @@ const MAX_BODY = 1 << 20;
  * signature is NOT verified (any access key and secret work). Loopback only.
  */
 export class Ec2Endpoint {
-  /** Requests in arrival order. */
+  /** The latest requests (see `keepRequests`), in arrival order. */
   readonly requests: RecordedRequest[] = [];
+  private readonly keepRequests: number;
   private readonly injected = new Map<string, Injected[]>();
   private readonly instances: InstanceActions;
   private readonly keyPairs = new KeyPairActions();
@@ -73,6 +79,7 @@ export class Ec2Endpoint {
     now: () => number,
     zone: string,
   ) {
+    this.keepRequests = opts.keepRequests ?? 10_000;
     this.spot = new SpotActions({ types: opts.types, zone, now, ...(opts.spotPrices !== undefined ? { spotPrices: opts.spotPrices } : {}) });
     this.instances = new InstanceActions({
       instanceSet: opts.instanceSet,
@@ -90,6 +97,8 @@ export class Ec2Endpoint {
 
   /** Starts listening on 127.0.0.1. */
   static async start(opts: Ec2EndpointOptions): Promise<Ec2Endpoint> {
+    const keep = opts.keepRequests;
+    if (keep !== undefined && (!Number.isSafeInteger(keep) || keep < 1)) throw new RangeError(`keepRequests must be a positive integer, got ${keep}`);
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -108,6 +117,12 @@ export class Ec2Endpoint {
     const list = this.injected.get(action) ?? [];
     list.push({ code, message: opts.message ?? ec2DefaultMessage(code), status: opts.status ?? ec2Status(code), remaining: opts.times ?? 1 });
     this.injected.set(action, list);
+  }
+
+  private record(r: RecordedRequest): void {
+    this.requests.push(r);
+    // Trimmed in batches, so that keeping the window costs O(1) per request on average.
+    if (this.requests.length >= 2 * this.keepRequests) this.requests.splice(0, this.requests.length - this.keepRequests);
   }
 
   /** Requests of one action, in arrival order. */
@@ -136,11 +151,11 @@ export class Ec2Endpoint {
       const inj = this.takeInjected(action);
       if (inj !== undefined) throw new Ec2ApiError(inj.code, inj.message, inj.status);
       const members = await this.dispatch(action, parseQuery(params));
-      this.requests.push({ action, params: flat, errorCode: '' });
+      this.record({ action, params: flat, errorCode: '' });
       send(res, 200, ec2Response(action, requestId, members), requestId);
     } catch (e) {
       const err = toEc2ApiError(e, `serving ${action || 'request'}`);
-      this.requests.push({ action, params: flat, errorCode: err.code });
+      this.record({ action, params: flat, errorCode: err.code });
       send(res, err.status, ec2ErrorResponse(err.code, err.message, requestId), requestId);
     }
   }
