@@ -195,6 +195,22 @@ describe('StubController rules', () => {
     expect((await stub.lock(c.uuid)).state).toBe('Locked');
   });
 
+  it('revokeAccess hides a container from one token only', async () => {
+    const { stub } = setup();
+    const c = stub.submitRequest(requestSpec('r'));
+    const kept = stub.submitRequest(requestSpec('k'));
+    await stub.lock(c.uuid);
+    stub.revokeAccess(stub.dispatcherAuthUuid, c.uuid);
+    const listed = await stub.listContainers({ filters: [['uuid', 'in', [c.uuid, kept.uuid]]] });
+    expect(listed.map((x) => x.uuid)).toEqual([kept.uuid]);
+    expect(await status(stub.getContainer(c.uuid))).toBe(404);
+    expect(await status(stub.unlock(c.uuid))).toBe(404);
+    const other = stub.session('zzzzz-gj3su-otherdispatcher');
+    expect((await other.getContainer(c.uuid)).state).toBe('Locked');
+    // The world (crunch-run) still reaches it.
+    expect(stub.crunchRunStarted(c.uuid).state).toBe('Running');
+  });
+
   it('injects one fault into the next matching call', async () => {
     const { stub } = setup();
     stub.submitRequest(requestSpec('r'));

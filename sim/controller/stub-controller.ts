@@ -90,6 +90,8 @@ export class StubController implements ControllerApi {
   private readonly listeners = new Set<TransitionListener>();
   private readonly unavailable: { from: number; to: number }[] = [];
   private readonly faults: { op: FaultOp; error: Error }[] = [];
+  /** Containers a token may no longer read: authUuid -> uuids. */
+  private readonly revoked = new Map<string, Set<string>>();
   private last503At = 0;
   private readonly dispatcher: StubSession;
 
@@ -323,16 +325,33 @@ export class StubController implements ControllerApi {
     return result;
   }
 
-  /** @internal */
-  find(uuid: string, doing: string): Rec {
+  /** @internal `authUuid`: the caller, when it is a session (the world sees everything). */
+  find(uuid: string, doing: string, authUuid?: string): Rec {
     const r = this.idx.byUuid.get(uuid);
-    if (r === undefined) throw new ControllerError(`${doing} ${uuid}: not found`, 404);
+    if (r === undefined || (authUuid !== undefined && this.revoked.get(authUuid)?.has(uuid) === true)) {
+      throw new ControllerError(`${doing} ${uuid}: not found`, 404);
+    }
     return r;
   }
 
   /** @internal */
-  query(params: ListParams): Rec[] {
-    return planQuery(this.idx, params, this.maxItems);
+  query(params: ListParams, authUuid?: string): Rec[] {
+    const rows = planQuery(this.idx, params, this.maxItems);
+    const hidden = authUuid === undefined ? undefined : this.revoked.get(authUuid);
+    // Filtered after the limit: a page may come back short, which callers page past anyway.
+    return hidden === undefined ? rows : rows.filter((r) => !hidden.has(r.uuid));
+  }
+
+  /**
+   * The token `authUuid` can no longer read container `uuid` (as when a non-admin
+   * dispatcher's token loses permission on its project): lists omit it, and get, lock, unlock
+   * and update answer 404. Crunch-run and the other tokens go on as before. A fault with no
+   * scenario kind: tests use it to make a container vanish from the dispatcher's view.
+   */
+  revokeAccess(authUuid: string, uuid: string): void {
+    let set = this.revoked.get(authUuid);
+    if (set === undefined) this.revoked.set(authUuid, (set = new Set()));
+    set.add(uuid);
   }
 
   /** @internal */
@@ -554,36 +573,36 @@ export class StubSession implements ControllerApi {
 
   listContainers(params: ListParams): Promise<readonly Container[]> {
     const withMounts = params.select?.includes('mounts') ?? false;
-    return this.stub.call('list', this.authUuid, '', () => this.stub.query(params).map(withMounts ? snapshotOf : viewOf));
+    return this.stub.call('list', this.authUuid, '', () => this.stub.query(params, this.authUuid).map(withMounts ? snapshotOf : viewOf));
   }
 
   /** Like listContainers, with every field the stub keeps (for the HTTP server). */
   listSnapshots(params: ListParams): Promise<readonly ContainerSnapshot[]> {
-    return this.stub.call('list', this.authUuid, '', () => this.stub.query(params).map(snapshotOf));
+    return this.stub.call('list', this.authUuid, '', () => this.stub.query(params, this.authUuid).map(snapshotOf));
   }
 
   getContainer(uuid: string, select?: readonly string[]): Promise<Container> {
     return this.stub.call('get', this.authUuid, uuid, () => {
-      const r = this.stub.find(uuid, 'getting container');
+      const r = this.stub.find(uuid, 'getting container', this.authUuid);
       return select?.includes('mounts') ? snapshotOf(r) : viewOf(r);
     });
   }
 
   getSnapshot(uuid: string): Promise<ContainerSnapshot> {
-    return this.stub.call('get', this.authUuid, uuid, () => snapshotOf(this.stub.find(uuid, 'getting container')));
+    return this.stub.call('get', this.authUuid, uuid, () => snapshotOf(this.stub.find(uuid, 'getting container', this.authUuid)));
   }
 
   lock(uuid: string): Promise<ContainerSnapshot> {
-    return this.stub.call('lock', this.authUuid, uuid, () => this.stub.applyLock(this.authUuid, this.stub.find(uuid, 'locking container')));
+    return this.stub.call('lock', this.authUuid, uuid, () => this.stub.applyLock(this.authUuid, this.stub.find(uuid, 'locking container', this.authUuid)));
   }
 
   unlock(uuid: string): Promise<ContainerSnapshot> {
-    return this.stub.call('unlock', this.authUuid, uuid, () => this.stub.applyUnlock(this.authUuid, this.stub.find(uuid, 'unlocking container')));
+    return this.stub.call('unlock', this.authUuid, uuid, () => this.stub.applyUnlock(this.authUuid, this.stub.find(uuid, 'unlocking container', this.authUuid)));
   }
 
   update(uuid: string, patch: StubPatch): Promise<ContainerSnapshot> {
     return this.stub.call('update', this.authUuid, uuid, () =>
-      this.stub.applyUpdate(this.authUuid, this.authUuid, 'update', this.stub.find(uuid, 'updating container'), patch),
+      this.stub.applyUpdate(this.authUuid, this.authUuid, 'update', this.stub.find(uuid, 'updating container', this.authUuid), patch),
     );
   }
 

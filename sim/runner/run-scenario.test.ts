@@ -69,6 +69,36 @@ describe('runScenario', () => {
     expect(r.summary.invariantViolations).toEqual([]);
   }, 60_000);
 
+  it('counts a container lost when a Locked one is held by nobody for 30 minutes', async () => {
+    // The dispatcher's token loses read access to a container it has locked but not started
+    // (one VM at most, each container needs a whole VM): its polls stop returning it, the
+    // fetch by uuid answers 404, and the queue forgets it, Locked for ever in the controller.
+    const s = parseScenario(
+      {
+        name: 'revoked',
+        horizon: '1h',
+        cluster: { Containers: { CloudVMs: { MaxInstances: 1 } }, InstanceTypes: { 'm5.large': { VCPUs: 2, RAM: '8GiB', Price: 0.1 } } },
+        workload: [{ kind: 'burst', at: '0s', count: 3, runtime: '2h', vcpus: 2, ram: '1GiB' }],
+      },
+      '.',
+    );
+    let revoked = '';
+    const r = await runScenario(s, {
+      onWorld: ({ engine, controller }) => {
+        engine.setTimer(15_000, () => {
+          const locked = controller.containerRows().filter((c) => c.state === 'Locked');
+          revoked = locked[0]?.uuid ?? '';
+          controller.revokeAccess(controller.dispatcherAuthUuid, revoked);
+        });
+      },
+    });
+    expect(revoked).not.toBe('');
+    expect(r.summary.containers.lost).toBe(1);
+    expect(r.summary.invariantViolations).toEqual([
+      { invariant: 'no-container-lost', at: 3600, detail: `${revoked} is Locked and no dispatcher or crunch-run accounts for it` },
+    ]);
+  }, 60_000);
+
   it('costs no less than the lower bound, and idle plus booting no more than the total', async () => {
     const s = (await runScenario(scenario('quickstart'))).summary;
     expect(s.cost.lowerBound).toBeGreaterThan(0);

@@ -58,6 +58,12 @@ export interface RunOptions {
   /** Called now and then (wall time) while the run goes on. */
   readonly onProgress?: (p: Progress) => void;
   readonly progressEveryMs?: number;
+  /**
+   * Called once the world is built, before the clock runs: lets a test (or a tool) arm its
+   * own events on the engine against the controller and cloud, for what the scenario schema
+   * has no words for.
+   */
+  readonly onWorld?: (w: { readonly engine: EventEngine; readonly controller: StubController; readonly cloud: SimulatedCloud; readonly startMs: number }) => void;
 }
 
 /**
@@ -152,6 +158,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       core = startCore();
     },
   });
+
+  opts.onWorld?.({ engine, controller, cloud, startMs: SIM_EPOCH_MS });
 
   const lastSubmit = requests.length > 0 ? requests[requests.length - 1]!.submitAt : 0;
   const sampler = new Sampler({
