@@ -79,10 +79,11 @@ function isMap(v: unknown): v is Tree {
 
 /** `over` on top of `base`, maps merged key by key; everything else replaced. */
 function deepMerge(base: Tree, over: Tree): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
+  const merged = new Map(Object.entries(base));
   for (const [k, v] of Object.entries(over)) {
-    const b = out[k];
-    out[k] = isMap(b) && isMap(v) ? deepMerge(b, v) : v;
+    const b = merged.get(k);
+    merged.set(k, isMap(b) && isMap(v) ? deepMerge(b, v) : v);
   }
-  return out;
+  // fromEntries keeps every key, `__proto__` included, as data.
+  return Object.fromEntries(merged);
 }
