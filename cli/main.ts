@@ -1,6 +1,7 @@
 // The `vmdispatch` command. Each command lives in its own module, loaded on demand so that
 // `vmdispatch policies` does not pay for the AWS SDK.
 import { InputError, CheckFailed } from './errors.js';
+import { packageVersion } from './version.js';
 
 export interface Command {
   /** Runs the command; resolves with the exit code. */
@@ -66,7 +67,7 @@ function help(): string {
   for (const e of Object.values(commands)) {
     lines.push(`  ${e.usage}`, `      ${e.summary}`);
   }
-  lines.push('', 'exit codes: 0 success, 1 a check failed, 2 bad input');
+  lines.push('', '--version prints the version; exit codes: 0 success, 1 a check failed, 2 bad input');
   return lines.join('\n');
 }
 
@@ -76,7 +77,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(help());
     return name === undefined ? 2 : 0;
   }
-  const entry = commands[name];
+  if (name === '--version' || name === '-version' || name === 'version') {
+    console.log(`vmdispatch ${packageVersion()} (node ${process.version})`);
+    return 0;
+  }
+  const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (entry === undefined) {
     console.error(`vmdispatch: unknown command ${JSON.stringify(name)}\n\n${help()}`);
     return 2;

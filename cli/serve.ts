@@ -12,6 +12,7 @@ import { onStopSignal } from '../prod/daemon/signals.js';
 import { createLogger, logLevelFromConfig, secretsFromConfig } from '../prod/logging/pino-logger.js';
 import { InputError } from './errors.js';
 import type { Command } from './main.js';
+import { packageVersion } from './version.js';
 
 const USAGE = 'usage: vmdispatch serve --config CONFIG.yml [--cluster ID] [--policy NAME]';
 
@@ -74,7 +75,7 @@ export const command: Command = {
     });
     try {
       try {
-        daemon = await Daemon.start({ config, logger, signal: startup.signal, ...(values.policy !== undefined ? { policy: values.policy } : {}) });
+        daemon = await Daemon.start({ config, logger, signal: startup.signal, version: packageVersion(), ...(values.policy !== undefined ? { policy: values.policy } : {}) });
       } catch (e) {
         if (e instanceof DaemonConfigError) throw new InputError(`${file}: ${e.message}`, { cause: e });
         if (stopRequested) return 0;

@@ -50,6 +50,8 @@ export interface DaemonOptions {
   readonly lockRetryMs?: number;
   /** How long stop() waits for queue and scheduler calls in flight; default 10 s. */
   readonly stopGraceMs?: number;
+  /** Logged at start-up, so that a log says which build ran. */
+  readonly version?: string;
 }
 
 /** Everything checked before anything is started or connected. */
@@ -200,6 +202,7 @@ export class Daemon {
     daemon = new Daemon(opts, clock, core, driver, controller, server, lock, `http://${host}:${server.port}`);
     core.dispatcher.start();
     log.info('dispatcher started', {
+      ...(opts.version !== undefined ? { Version: opts.version } : {}),
       Listen: daemon.url,
       InstanceSetID: instanceSetId,
       Policy: p.policy.name,

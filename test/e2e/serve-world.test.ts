@@ -87,6 +87,7 @@ describe.skipIf(skip)('vmdispatch serve against vmdispatch world (separate proce
     const w = await startWorld();
     const serve = startServe(w, 'only');
     await serve.waitForStderr(/"msg":"dispatcher started"/, READY_MS);
+    await serve.waitForStderr(/"Version":"\d+\.\d+\.\d+"/, READY_MS);
     const done = await waitForStatus(w.summaryFile, 'every container to complete', WORKLOAD_MS, (s) => s.done);
     expect(done.requests).toMatchObject({ total: 6, complete: 6, failed: 0, cancelled: 0, unfinished: 0, retried: 0 });
     expect(done.doubleStarts).toBe(0);
