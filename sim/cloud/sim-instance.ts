@@ -26,6 +26,13 @@ export interface CloudRecord {
   readonly createdAt: number;
 }
 
+/**
+ * One shared error: every connection to a booting VM asks again (tens of thousands of times
+ * in a long replay), and capturing a stack each time cost more than the rest of the check.
+ * Callers only test its class; none keeps or changes it.
+ */
+const NO_HOST_KEY_CHECK = new NotImplementedError('verifying host key: not implemented by the simulated cloud');
+
 /** The operations a snapshot forwards to its cloud (rate limits, outages and failures apply). */
 export interface InstanceOps {
   setTags(rec: CloudRecord, tags: InstanceTags): Promise<void>;
@@ -59,7 +66,7 @@ export class SimInstance implements Instance {
 
   /** Like EC2: no driver-side host key check, so the pool verifies the instance secret. */
   verifyHostKey(): Promise<void> {
-    return Promise.reject(new NotImplementedError('verifying host key: not implemented by the simulated cloud'));
+    return Promise.reject(NO_HOST_KEY_CHECK);
   }
 
   setTags(tags: InstanceTags): Promise<void> {
