@@ -145,6 +145,10 @@ export class Daemon {
 
     const instanceSetId = instanceSetIdFromToken(config.SystemRootToken);
     const metrics = new PromMetrics();
+    if (opts.version !== undefined) {
+      // The reference's service-wide gauge, outside the dispatchcloud subsystem.
+      new PromMetrics({ registry: metrics.registry, prefix: 'arvados_' }).gauge('version_running', 'Indicated version is running.', ['version']).set({ version: opts.version }, 1);
+    }
     let driver: Ec2InstanceSet;
     try {
       driver = createEc2InstanceSet({

@@ -185,6 +185,7 @@ describe.skipIf(skip)('vmdispatch serve against vmdispatch world (separate proce
     const metrics = await get(`${base}/metrics`, w.managementToken);
     expect(metrics.text).toContain('arvados_dispatchcloud_instances_total');
     expect(metrics.text).toContain('arvados_dispatchcloud_driver_operations');
+    expect(metrics.text).toMatch(/^arvados_version_running\{version="\d+\.\d+\.\d+"\} 1$/m);
     if (existsSync(PROMTOOL) || process.env['CI'] !== undefined) {
       const r = spawnSync(PROMTOOL, ['check', 'metrics'], { input: metrics.text, encoding: 'utf8', timeout: 15_000 });
       expect(r.error).toBeUndefined();
