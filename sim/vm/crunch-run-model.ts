@@ -62,6 +62,10 @@ export class CrunchRunModel {
   private nextPid = 4000;
   private live = 0;
   private halted = false;
+  /** The last `--list` output and whether the broken flag was set then; null after any
+   * change to the process table. Probes list millions of times, mostly without a change. */
+  private listed: Output | null = null;
+  private listedBroken = false;
 
   constructor(
     private readonly clock: Clock,
@@ -80,13 +84,16 @@ export class CrunchRunModel {
       if (err !== null) return { exitCode: 1, stdout: '', stderr: `reading prices from stdin: ${err}\n` };
       this.fs.write('/var/lock/crunch-run-prices.json', stdin, 'root', 0o022);
     }
+    const broken = this.fs.has('/var/lock/crunch-run-broken');
+    if (this.listed !== null && this.listedBroken === broken) return this.listed;
     const entries: [string, string][] = [];
-    if (this.fs.has('/var/lock/crunch-run-broken')) entries.push(['crunch-run-broken', 'broken']);
+    if (broken) entries.push(['crunch-run-broken', 'broken']);
     for (const p of this.procs.values()) {
       entries.push([`crunch-run-${p.uuid}.lock`, p.phase === 'exited' ? `${p.uuid} stale` : p.uuid]);
     }
     entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    return { exitCode: 0, stdout: entries.map((e) => e[1] + '\n').join(''), stderr: '' };
+    this.listedBroken = broken;
+    return (this.listed = { exitCode: 0, stdout: entries.map((e) => e[1] + '\n').join(''), stderr: '' });
   }
 
   /** `--detach [--stdin-config] <uuid>`: the config was validated by the caller. */
@@ -111,6 +118,7 @@ export class CrunchRunModel {
       timer: null,
     };
     this.procs.set(uuid, p);
+    this.listed = null;
     this.setLive(this.live + 1);
     this.hooks.containerStarted(uuid);
     p.timer = this.clock.setTimer(this.behavior.startupMs, () => this.started(p, plan));
@@ -160,6 +168,7 @@ export class CrunchRunModel {
     this.halted = true;
     for (const p of this.procs.values()) p.timer?.cancel();
     this.procs.clear();
+    this.listed = null;
     this.setLive(0);
   }
 
@@ -180,6 +189,7 @@ export class CrunchRunModel {
       return;
     }
     p.phase = 'running';
+    this.listed = null;
     if (plan.outcome === 'hang') return;
     const exitCode = plan.outcome === 'complete' ? 0 : (plan.exitCode ?? 1);
     p.timer = this.clock.setTimer(plan.runtimeMs, () => {
@@ -194,13 +204,17 @@ export class CrunchRunModel {
     p.timer?.cancel();
     p.timer = null;
     p.phase = 'exited';
+    this.listed = null;
     this.setLive(this.live - 1);
     const keepLock = abnormal && this.behavior.staleLockRate > 0 && this.rng.next() < this.behavior.staleLockRate;
     if (!keepLock) {
       this.procs.delete(p.uuid);
     } else if (Number.isFinite(this.behavior.staleLockMs)) {
       p.timer = this.clock.setTimer(this.behavior.staleLockMs, () => {
-        if (this.procs.get(p.uuid) === p) this.procs.delete(p.uuid);
+        if (this.procs.get(p.uuid) === p) {
+          this.procs.delete(p.uuid);
+          this.listed = null;
+        }
       });
     }
   }

@@ -222,6 +222,25 @@ describe('SimulatedVm crunch-run', () => {
     expect(t.events.filter((e) => e.startsWith('ready'))).toEqual([]);
   });
 
+  it('answers a plain --list as the shell does for the same command in a longer line', async () => {
+    const t = await booted({ user: 'crunch', plan: () => ({ runtimeMs: 10_000, outcome: 'fail', exitCode: 2 }), behavior: { crunchRun: { staleLockRate: 1 } } });
+    const both = async (cmd: string, stdin = '') => {
+      const direct = await t.run(cmd, stdin);
+      expect(await t.run(`true && ${cmd}`, stdin)).toEqual(direct);
+      return direct;
+    };
+    expect(await both('sudo crunch-run --list')).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    await t.run(`sudo ${DETACH}`, CONFIG);
+    expect((await both('sudo crunch-run --list')).stdout).toBe(`${UUID}\n`);
+    await t.advance(20_000);
+    expect((await both('sudo crunch-run --list')).stdout).toBe(`${UUID} stale\n`);
+    expect((await both('sudo crunch-run --list --stdin-prices', '[{"Price":1}]')).exitCode).toBe(0);
+    expect((await both('sudo crunch-run --list --stdin-prices', '{}')).exitCode).toBe(1);
+    expect((await both('crunch-run --list')).exitCode).toBe(1);
+    expect((await both(`sudo crunch-run '--list --stdin-prices'`)).exitCode).toBe(2);
+    expect((await both('sudo crunch-run --list --version')).exitCode).toBe(0);
+  });
+
   it('reports ready on the first successful --list and busy changes', async () => {
     const t = await booted({ plan: () => ({ runtimeMs: 10_000, outcome: 'complete' }) });
     const t0 = t.engine.now();

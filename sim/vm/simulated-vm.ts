@@ -6,8 +6,8 @@ import type { InstanceType } from '../../core/domain/instance-type.js';
 import type { CommandHandler, CommandOutcome } from './command-handler.js';
 import { CrunchRunModel, DEFAULT_CRUNCH_RUN_BEHAVIOR, parseConfigData, type CrunchRunBehavior, type Output, type ProcessHooks } from './crunch-run-model.js';
 import type { CrunchRunWorld } from './crunch-run-world.js';
-import { parseScript, ShellSyntaxError } from './shell-parser.js';
-import { VmFilesystem, resolvePath } from './vm-filesystem.js';
+import { expandWord, parseScript, ShellSyntaxError } from './shell-parser.js';
+import { FsError, VmFilesystem, resolvePath } from './vm-filesystem.js';
 import { result, takeStdin, VmShell, type MaybeAsync, type ShellContext, type ShellResult } from './vm-shell.js';
 
 /**
@@ -73,6 +73,9 @@ export interface SimulatedVmOptions extends VmSpec {
 export type VmState = 'booting' | 'up' | 'halted';
 
 const EMPTY = Buffer.alloc(0);
+/** `RESOLVED.then(fn)` queues `fn` as a promise job, where resolving a fresh promise would. */
+const RESOLVED = Promise.resolve();
+const NO_ENV: ReadonlyMap<string, string> = new Map();
 const CRUNCH_RUN_BINARY = Buffer.from('simulated crunch-run\n');
 
 /** Hooks that ignore everything: for a VM outside any ledger (tests). */
@@ -97,6 +100,10 @@ export class SimulatedVm implements CommandHandler {
   private partitionedUntil = -Infinity;
   private stalledUntil = -Infinity;
   private readonly inflight = new Set<(e: Error) => void>();
+  /** The shell result of the last `--list` output (the model returns the same object while
+   * nothing changes), so repeated probes share one Buffer. */
+  private listOut: Output | null = null;
+  private listResult: ShellResult | null = null;
   private readonly haltListeners: (() => void)[] = [];
 
   constructor(private readonly opts: SimulatedVmOptions) {
@@ -205,14 +212,14 @@ export class SimulatedVm implements CommandHandler {
           failed(e);
         }
       };
-      // Waits go through sleep (a timer, then a promise turn) so that a command never runs
-      // ahead of other timers due at the same instant.
+      // Waits are a timer, then a promise turn (what `await clock.sleep()` does, without its
+      // promise) so that a command never runs ahead of other timers due at the same instant.
       const afterLatency = () => {
         const stall = this.stalledUntil - this.clock.now();
-        if (stall > 0) this.clock.sleep(stall).then(go, failed);
+        if (stall > 0) this.clock.setTimer(stall, () => void RESOLVED.then(go));
         else go();
       };
-      if (this.behavior.commandLatencyMs > 0) this.clock.sleep(this.behavior.commandLatencyMs).then(afterLatency, failed);
+      if (this.behavior.commandLatencyMs > 0) this.clock.setTimer(this.behavior.commandLatencyMs, () => void RESOLVED.then(afterLatency));
       else afterLatency();
     });
   }
@@ -222,7 +229,42 @@ export class SimulatedVm implements CommandHandler {
     if (this.state === 'halted') return result(255, undefined, 'halted\n');
     if (this.state === 'booting') return result(1, undefined, 'system is booting up\n');
     if (command === this.behavior.bootProbeCommand) return result(0);
+    const list = listCall(command);
+    if (list !== null) {
+      const user = list.sudo ? 'root' : this.opts.remoteUser;
+      if (user === 'root' && this.fs.isExecutable('/usr/bin/crunch-run', user)) return this.listNow(list.prices, stdin);
+    }
     return this.shell.runNow(command, this.opts.remoteUser, stdin);
+  }
+
+  /**
+   * `[sudo ]crunch-run --list[ --stdin-prices]` run by root, without the shell: what the
+   * shell, `sudo` and crunchRunCli would produce for it (simulated-vm.test.ts compares the
+   * two), for the command every probe sends.
+   */
+  private listNow(prices: boolean, stdin: Buffer): ShellResult {
+    let out: Output;
+    try {
+      out = this.listed(prices, prices ? stdin : EMPTY);
+    } catch (e) {
+      if (e instanceof FsError) return result(1, EMPTY, `crunch-run: ${e.message}\n`);
+      throw e;
+    }
+    if (out !== this.listOut || this.listResult === null) {
+      this.listOut = out;
+      this.listResult = fromOutput(out);
+    }
+    return this.listResult;
+  }
+
+  /** crunch-run's `--list`, reporting the VM ready on its first success. */
+  private listed(prices: boolean, stdin: Buffer): Output {
+    const out = this.crunchRun.list(prices, stdin);
+    if (out.exitCode === 0 && !this.readyReported && !this.opts.broken) {
+      this.readyReported = true;
+      this.hooks.ready();
+    }
+    return out;
   }
 
   private async runInit(script: string): Promise<void> {
@@ -266,14 +308,7 @@ export class SimulatedVm implements CommandHandler {
     if (ctx.user !== 'root') {
       return { exitCode: 1, stdout: '', stderr: 'open /var/lock/crunch-run-all.lock: permission denied\n' };
     }
-    if (flags.has('list')) {
-      const out = this.crunchRun.list(flags.has('stdin-prices'), flags.has('stdin-prices') ? takeStdin(ctx) : EMPTY);
-      if (out.exitCode === 0 && !this.readyReported && !this.opts.broken) {
-        this.readyReported = true;
-        this.hooks.ready();
-      }
-      return out;
-    }
+    if (flags.has('list')) return this.listed(flags.has('stdin-prices'), flags.has('stdin-prices') ? takeStdin(ctx) : EMPTY);
     const uuid = positional[0];
     if (flags.has('kill')) {
       const sig = Number(flags.get('kill'));
@@ -340,6 +375,46 @@ export function parseCrunchRunFlags(args: readonly string[]): { flags: Map<strin
     }
   }
   return { flags, positional: args.slice(i) };
+}
+
+/** A command that is exactly `[sudo ]crunch-run --list[ --stdin-prices]`, or null. */
+interface ListCall {
+  readonly sudo: boolean;
+  readonly prices: boolean;
+}
+
+// Keyed by the command string, which probes send unchanged; capped like the parse cache.
+const listCalls = new Map<string, ListCall | null>();
+
+function listCall(command: string): ListCall | null {
+  let c = listCalls.get(command);
+  if (c === undefined) {
+    c = classifyListCall(command);
+    if (listCalls.size >= 4096) listCalls.clear();
+    listCalls.set(command, c);
+  }
+  return c;
+}
+
+/** One plain command, words without variables, no assignment or redirection. */
+function classifyListCall(command: string): ListCall | null {
+  let script;
+  try {
+    script = parseScript(command);
+  } catch {
+    return null;
+  }
+  const cmd = script.length === 1 && script[0]!.length === 1 ? script[0]![0]! : undefined;
+  if (cmd === undefined || cmd.assignments.length > 0 || cmd.redirects.length > 0) return null;
+  if (cmd.words.some((w) => w.some((p) => p.kind !== 'text'))) return null;
+  const words = cmd.words.map((w) => expandWord(w, NO_ENV));
+  const sudo = words[0] === 'sudo';
+  const rest = sudo ? words.slice(1) : words;
+  if (rest[0] !== 'crunch-run') return null;
+  if (rest[1] !== '--list') return null;
+  if (rest.length === 2) return { sudo, prices: false };
+  if (rest.length === 3 && rest[2] === '--stdin-prices') return { sudo, prices: true };
+  return null;
 }
 
 function fromOutput(o: Output): ShellResult {
