@@ -94,6 +94,12 @@ describe('pino logger', () => {
     expect(lines()[0]).toMatchObject({ Priority: '1234567890123456789', cyc: { a: 1, self: '[Circular]' } });
   });
 
+  it('writes an error field as the redactor made it: {type, message}', () => {
+    const { logger, lines } = capture();
+    logger.error('failed', { err: new Error('boom') });
+    expect(lines()[0]?.['err']).toEqual({ type: 'Error', message: 'boom' });
+  });
+
   it('rejects an unknown level', () => {
     expect(() => createLogger({ level: 'loud' as never, stream: new PassThrough() })).toThrow(/unknown log level "loud"/);
   });

@@ -1,18 +1,26 @@
 // The Logger port over pino: one JSON object per line, `{"level":"info","time":"<RFC 3339>",
-// "msg":"...", ...fields}` (the shape of Arvados' logrus JSON logs), every line scrubbed by a
-// Redactor first.
+// "msg":"...", ...fields}` (the shape of Arvados' logrus JSON logs), or the same record as a
+// logrus-style text line (SystemLogs.Format text/plain), every record scrubbed by a Redactor
+// first.
 import pino from 'pino';
 import type { Clock } from '../../core/ports/clock.js';
 import type { LogFields, Logger } from '../../core/ports/logger.js';
 import type { ClusterConfig } from '../../core/config/cluster-config.js';
 import { Redactor } from './redact.js';
+import { textStream } from './text-format.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** SystemLogs.Format values: `json` (default), `text`, and `plain` (text without the time). */
+export const LOG_FORMATS = ['json', 'text', 'plain'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 export interface LoggerOptions {
   /** Lines below this level are dropped. Default info. */
   readonly level?: LogLevel;
+  /** Default json. */
+  readonly format?: LogFormat;
   /** Values never to write (tokens, passwords, keys), wherever they appear. */
   readonly secrets?: readonly string[];
   /** Where the lines go; default stderr (written synchronously, so no line is lost on exit). */
@@ -62,22 +70,31 @@ class PinoLogger implements Logger {
 }
 
 /**
- * A Logger writing JSON lines. `%` in messages is written as is (no printf formatting).
- * @throws Error when `level` is not one of LOG_LEVELS
+ * A Logger writing JSON (or text) lines. `%` in messages is written as is (no printf formatting).
+ * @throws Error when `level` is not one of LOG_LEVELS or `format` not one of LOG_FORMATS
  */
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new Error(`creating the logger: unknown log level ${JSON.stringify(level)}, expected one of ${LOG_LEVELS.join(', ')}`);
   }
+  const format = opts.format ?? 'json';
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+    throw new Error(`creating the logger: unknown log format ${JSON.stringify(format)}, expected one of ${LOG_FORMATS.join(', ')}`);
+  }
   const clock = opts.clock;
   const redactor = new Redactor(opts.secrets ?? []);
-  const destination = opts.stream ?? pino.destination({ dest: 2, sync: true });
+  const out = opts.stream ?? pino.destination({ dest: 2, sync: true });
+  // Text is made from pino's JSON line, so both formats carry the same redacted record.
+  const destination = format === 'json' ? out : textStream(out, format === 'text');
   const p = pino(
     {
       level,
       base: null,
       messageKey: 'msg',
+      // The redactor has already made errors plain {type, message}; pino's own err
+      // serializer would turn that object into {type: "Object", stack: ""}.
+      serializers: { err: (v: unknown) => v },
       formatters: { level: (label) => ({ level: label }) },
       timestamp: () => `,"time":"${new Date(clock === undefined ? Date.now() : clock.now()).toISOString()}"`,
       // Messages are constant text; printf-style interpolation would only mangle a stray %.
@@ -91,6 +108,18 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   );
   const root = new PinoLogger(p, redactor);
   return opts.base === undefined ? root : root.child(opts.base);
+}
+
+/**
+ * SystemLogs.Format as Arvados' ctxlog reads it: `json` or "" (json), `text`, `plain`.
+ * @param path the setting's dotted path, for the message
+ * @throws Error "<path>: expected one of json, text, plain, got ..." for anything else (the
+ *   reference refuses to start too)
+ */
+export function logFormatFromConfig(value: string | undefined, path = 'SystemLogs.Format'): LogFormat {
+  if (value === undefined || value === '') return 'json';
+  if ((LOG_FORMATS as readonly string[]).includes(value)) return value as LogFormat;
+  throw new Error(`${path}: expected one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(value)}`);
 }
 
 /** Arvados' SystemLogs.LogLevel values mapped to ours ("warning" and "trace" included). */
