@@ -113,7 +113,7 @@ describe('vmdispatch instance list', () => {
     const down = await writeConfig('down.yml', configText([`http://127.0.0.1:${closedPort}`]));
     const d = await run('list', '--config', down);
     expect(d.code).toBe(1);
-    expect(d.stderr).toMatch(/^error doing API request: fetch failed: .*ECONNREFUSED/);
+    expect(d.stderr).toMatch(/^error doing API request: 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
   });
 
   it('exits 1 when no InternalURLs are configured', async () => {
@@ -148,7 +148,7 @@ describe('vmdispatch instance hold|drain|run|kill', () => {
     const two = await writeConfig('two.yml', configText([`http://127.0.0.1:${closedPort}`, `http://127.0.0.1:${server.port}`]));
     const r = await run('drain', '--config', two, 'i-0a');
     expect(r.code).toBe(0);
-    expect(r.stderr.split('\n')).toEqual([expect.stringMatching(/^i-0a: error doing API request: fetch failed: .*ECONNREFUSED/), `i-0a: 200 OK (127.0.0.1:${server.port})`, '']);
+    expect(r.stderr.split('\n')).toEqual([expect.stringMatching(/^i-0a: error doing API request: 127\.0\.0\.1:\d+: .*ECONNREFUSED/), `i-0a: 200 OK (127.0.0.1:${server.port})`, '']);
   });
 
   it('exits 2 without ids, with an unknown option or subcommand, or a bad config file', async () => {
@@ -186,5 +186,46 @@ describe('vmdispatch instance through the command table', () => {
       spy.mockRestore();
     }
     expect(errors).toEqual(['vmdispatch instance: usage error: no instance IDs provided']);
+  });
+});
+
+describe('vmdispatch instance against an https management API', () => {
+  let tlsServer: RunningServer;
+  beforeAll(async () => {
+    const { makeSelfSignedCert } = await import('../prod/management/self-signed-cert.fixture.js');
+    const { loadTlsCredentials } = await import('../prod/management/tls-files.js');
+    const cert = makeSelfSignedCert(dir, 'admin');
+    const tls = await loadTlsCredentials({ Certificate: `file://${cert.certFile}`, Key: `file://${cert.keyFile}` }, 'Clusters.zzzzz');
+    const handler = createManagementHandler({
+      token: TOKEN,
+      pool,
+      queue: new FakeQueueView(),
+      registry: new PromMetrics().registry,
+      health: () => Promise.resolve(),
+      clock: new SystemClock(),
+      logger: nullLogger,
+    });
+    tlsServer = await startManagementServer(handler, { host: '127.0.0.1', port: 0 }, { tls });
+  });
+  afterAll(async () => {
+    await tlsServer.close();
+  });
+
+  it('with TLS.Insecure lists and acts on a self-signed server', async () => {
+    const f = await writeConfig('https-insecure.yml', `${configText([`https://127.0.0.1:${tlsServer.port}`])}    TLS: {Insecure: true}\n`);
+    const r = await run('list', '--config', f);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toHaveLength(4);
+    expect(await run('drain', '--config', f, 'i-0a')).toEqual({ code: 0, stdout: '', stderr: `i-0a: 200 OK (127.0.0.1:${tlsServer.port})\n` });
+  });
+
+  it('without it fails clearly: the certificate is not trusted, and what to set', async () => {
+    const f = await writeConfig('https-strict.yml', configText([`https://127.0.0.1:${tlsServer.port}`]));
+    const r = await run('list', '--config', f);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error doing API request: 127\.0\.0\.1:\d+: the server's TLS certificate is not trusted: .*DEPTH_ZERO_SELF_SIGNED_CERT.*TLS\.Insecure: true.*NODE_EXTRA_CA_CERTS\n$/);
+    const act = await run('hold', '--config', f, 'i-0a');
+    expect(act.code).toBe(1);
+    expect(act.stderr).toMatch(/^i-0a: error doing API request: .*not trusted/);
   });
 });

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { ClusterConfig } from '../core/config/cluster-config.js';
 import { ConfigFileError, loadConfigFile } from '../prod/config/load-config-file.js';
+import { managementRequest } from '../prod/management/management-client.js';
 import { InputError } from './errors.js';
 import type { Command } from './main.js';
 
@@ -92,11 +93,7 @@ async function loadCluster(configFlag: string | undefined, cluster: string | und
 }
 
 function describeError(e: unknown): string {
-  if (e instanceof Error) {
-    const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
-    return e.name === 'TimeoutError' ? `timed out after ${REQUEST_TIMEOUT_MS / 1000}s` : `${e.message}${cause}`;
-  }
-  return String(e);
+  return e instanceof Error ? e.message : String(e);
 }
 
 async function list(config: ClusterConfig, header: boolean, io: InstanceIo): Promise<number> {
@@ -110,12 +107,13 @@ async function list(config: ClusterConfig, header: boolean, io: InstanceIo): Pro
     let body: string;
     let status: number;
     try {
-      const res = await fetch(new URL('/arvados/v1/dispatch/instances', base), {
-        headers: { Authorization: `Bearer ${config.ManagementToken}` },
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      const res = await managementRequest(new URL('/arvados/v1/dispatch/instances', base), {
+        token: config.ManagementToken,
+        insecure: config.TLS.Insecure,
+        timeoutMs: REQUEST_TIMEOUT_MS,
       });
       status = res.status;
-      body = await res.text();
+      body = res.body;
     } catch (e) {
       io.stderr(`error doing API request: ${describeError(e)}\n`);
       return 1;
@@ -148,10 +146,9 @@ async function act(config: ClusterConfig, action: Action, ids: readonly string[]
     for (const id of [...todo]) {
       const u = new URL(`/arvados/v1/dispatch/instances/${action}`, base);
       u.search = new URLSearchParams({ instance_id: id, reason }).toString();
-      let res: Response;
+      let res: { status: number; statusText: string };
       try {
-        res = await fetch(u, { method: 'POST', headers: { Authorization: `Bearer ${config.ManagementToken}` }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-        await res.arrayBuffer();
+        res = await managementRequest(u, { method: 'POST', token: config.ManagementToken, insecure: config.TLS.Insecure, timeoutMs: REQUEST_TIMEOUT_MS });
       } catch (e) {
         io.stderr(`${id}: error doing API request: ${describeError(e)}\n`);
         continue;

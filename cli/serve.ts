@@ -8,8 +8,9 @@ import { describeError } from '../core/ports/errors.js';
 import type { Logger } from '../core/ports/logger.js';
 import { ConfigFileError, loadConfigFile } from '../prod/config/load-config-file.js';
 import type { Daemon } from '../prod/daemon/daemon.js';
-import { onStopSignal } from '../prod/daemon/signals.js';
-import { createLogger, logLevelFromConfig, secretsFromConfig } from '../prod/logging/pino-logger.js';
+import { onReloadSignal, onStopSignal } from '../prod/daemon/signals.js';
+import { createLogger, logFormatFromConfig, logLevelFromConfig, secretsFromConfig, type LogFormat } from '../prod/logging/pino-logger.js';
+import { pickListenAddress } from '../prod/management/management-server.js';
 import { InputError } from './errors.js';
 import type { Command } from './main.js';
 import { packageVersion } from './version.js';
@@ -50,14 +51,21 @@ export const command: Command = {
       if (e instanceof ConfigFileError) throw new InputError(e.message, { cause: e });
       throw e;
     }
+    let format: LogFormat;
+    try {
+      format = logFormatFromConfig(config.SystemLogs?.Format, `Clusters.${config.ClusterID}.SystemLogs.Format`);
+    } catch (e) {
+      throw new InputError(`${file}: ${describeError(e)}`, { cause: e });
+    }
     const logger = createLogger({
+      format,
       level: logLevelFromConfig(config.SystemLogs?.LogLevel),
       secrets: secretsFromConfig(config),
       base: { ClusterID: config.ClusterID },
     });
     for (const w of warnings) logger.warn('config warning', { File: file, Warning: w });
     // Node's own warnings (the AWS SDK's Node version notice) become log lines: every line on
-    // stderr stays JSON. Installed before the daemon's modules load, which emit them.
+    // stderr stays a log record. Installed before the daemon's modules load, which emit them.
     process.removeAllListeners('warning');
     process.on('warning', (w) => logger.warn('node warning', { Name: w.name, Warning: w.message }));
     warnAboutApiEnv(config, logger);
@@ -73,6 +81,15 @@ export const command: Command = {
       if (daemon === null) startup.abort(new Error(`${signal} during start-up`));
       else void daemon.stop(signal);
     });
+    // SIGHUP reloads the TLS certificate (as the reference's); with plain http it keeps its
+    // default effect. Installed before start-up, so that a renewal hook's SIGHUP while
+    // waiting for the dispatch lock does not end the process.
+    const removeReload = servesTls(config)
+      ? onReloadSignal(() => {
+          if (daemon === null) logger.info('signal received during start-up: the certificate read at start-up is used', { Signal: 'SIGHUP' });
+          else void daemon.reloadTls();
+        })
+      : () => {};
     try {
       try {
         daemon = await Daemon.start({ config, logger, signal: startup.signal, version: packageVersion(), ...(values.policy !== undefined ? { policy: values.policy } : {}) });
@@ -86,9 +103,19 @@ export const command: Command = {
       return stopRequested ? 0 : (logger.error('dispatcher stopped on its own', { Reason: reason }), 1);
     } finally {
       removeHandlers();
+      removeReload();
     }
   },
 };
+
+/** Whether the daemon will listen on an https InternalURL (errors are left to its start-up). */
+function servesTls(config: ClusterConfig): boolean {
+  try {
+    return pickListenAddress(config.Services.DispatchCloud.InternalURLs, process.env).tls;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * As the reference: the ARVADOS_API_* environment is never used (the config's token and

@@ -13,7 +13,12 @@ export interface ClusterConfig {
     readonly Controller: { readonly ExternalURL: string };
     readonly DispatchCloud: { readonly InternalURLs: readonly string[] };
   };
-  readonly TLS: { readonly Insecure: boolean };
+  /**
+   * `TLS.Insecure` (the outgoing clients skip certificate checks); `TLS.Certificate` and
+   * `TLS.Key` ("" by default), the files the management API serves TLS with when its
+   * InternalURLs entry is https (`file:///path`, as Arvados writes them).
+   */
+  readonly TLS: { readonly Insecure: boolean; readonly Certificate?: string; readonly Key?: string };
   readonly PostgreSQL: { readonly Connection: Readonly<Record<string, string>> };
   readonly API: { readonly MaxConcurrentRequests: number; readonly RequestTimeout: number };
   readonly Containers: ContainersConfig;

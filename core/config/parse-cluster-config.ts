@@ -60,7 +60,7 @@ export function parseClusterBody(body: unknown, opts: { path: string; clusterId:
   services.finish();
 
   const tls = root.section('TLS', 'any');
-  const TLS = { Insecure: tls.bool('Insecure', false) };
+  const TLS = { Insecure: tls.bool('Insecure', false), Certificate: tls.string('Certificate', ''), Key: tls.string('Key', '') };
   tls.finish();
   const pg = root.section('PostgreSQL', 'any');
   const PostgreSQL = { Connection: pg.stringMap('Connection', { acceptNumbers: true }) };

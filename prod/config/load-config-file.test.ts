@@ -41,6 +41,13 @@ describe('loadConfigFile', () => {
     expect(config.TLS.Insecure).toBe(true);
   });
 
+  it('reads TLS.Certificate and TLS.Key ("" by default) as given, without a warning', () => {
+    const { config, warnings } = parseConfigText('Clusters:\n  zzzzz:\n    TLS: {Certificate: "file:///etc/arvados/tls.crt", Key: "file:///etc/arvados/tls.key"}\n', 'c.yml');
+    expect(config.TLS).toEqual({ Insecure: false, Certificate: 'file:///etc/arvados/tls.crt', Key: 'file:///etc/arvados/tls.key' });
+    expect(warnings).toEqual([]);
+    expect(parseConfigText('Clusters:\n  zzzzz: {}\n', 'c.yml').config.TLS).toEqual({ Insecure: false, Certificate: '', Key: '' });
+  });
+
   it('reads JSON files', async () => {
     const f = join(dir, 'c.json');
     await writeFile(f, '{"Clusters": {"abcde": {"Containers": {"CloudVMs": {"MaxInstances": 3}}}}}');

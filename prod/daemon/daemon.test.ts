@@ -1,5 +1,6 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,6 +126,74 @@ describe('Daemon', () => {
       const all = logger.lines.join('\n');
       expect(all).not.toContain(config.SystemRootToken);
       expect(all).not.toContain(config.ManagementToken);
+    } finally {
+      await daemon?.stop();
+      await world.close();
+    }
+  });
+});
+
+describe('Daemon over https', () => {
+  it('refuses a bad TLS setting naming it; serves https; reloadTls swaps the certificate or keeps it', { timeout: 60_000 }, async () => {
+    const { copyFile } = await import('node:fs/promises');
+    const https = await import('node:https');
+    const { X509Certificate } = await import('node:crypto');
+    const { makeSelfSignedCert } = await import('../management/self-signed-cert.fixture.js');
+    const a = makeSelfSignedCert(dir, 'daemon-a');
+    const b = makeSelfSignedCert(dir, 'daemon-b');
+    const certFile = join(dir, 'served.crt');
+    const keyFile = join(dir, 'served.key');
+    await copyFile(a.certFile, certFile);
+    await copyFile(a.keyFile, keyFile);
+    const world = await World.start(loadScenarioFile(SCENARIO, { sets: ['workload.0.count=1', 'workload.0.runtime=1s'] }));
+    const logger = new MemoryLogger();
+    let daemon: Daemon | null = null;
+    try {
+      const sshKey = join(dir, 'key-tls');
+      await writeFile(sshKey, world.dispatchPrivateKey, { mode: 0o600 });
+      const base = parseConfigText(world.clusterConfig(sshKey), 'world.yml').config;
+      const withTls = (Certificate: string, Key: string): ClusterConfig => ({
+        ...base,
+        Services: { ...base.Services, DispatchCloud: { InternalURLs: ['https://127.0.0.1:0'] } },
+        TLS: { ...base.TLS, Certificate, Key },
+      });
+      await expect(Daemon.start({ config: withTls('', ''), logger, env: {} })).rejects.toThrow(
+        new DaemonConfigError("Clusters.zzzzz.TLS.Certificate: expected the certificate file as file:///path (the management API's InternalURL is https), got nothing"),
+      );
+      await expect(Daemon.start({ config: withTls(`file://${a.certFile}`, `file://${b.keyFile}`), logger, env: {} })).rejects.toThrow(
+        `Clusters.zzzzz.TLS.Key: the private key in ${b.keyFile} does not match the certificate in ${a.certFile}`,
+      );
+
+      const config = withTls(`file://${certFile}`, `file://${keyFile}`);
+      daemon = await Daemon.start({ config, logger, env: {} });
+      expect(daemon.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(daemon.tls).toBe(true);
+      const port = Number(new URL(daemon.url).port);
+      const ping = (ca: string) =>
+        new Promise<{ body: string; fingerprint: string }>((resolve, reject) => {
+          https
+            .get({ host: '127.0.0.1', port, path: '/_health/ping', ca, agent: false, headers: { Authorization: `Bearer ${config.ManagementToken}` } }, (res) => {
+              const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
+              let body = '';
+              res.on('data', (c: Buffer) => (body += c.toString()));
+              res.on('end', () => resolve({ body, fingerprint }));
+            })
+            .on('error', reject);
+        });
+      const pemA = await readFile(a.certFile, 'utf8');
+      const pemB = await readFile(b.certFile, 'utf8');
+      expect(await ping(pemA)).toEqual({ body: '{"health":"OK"}\n', fingerprint: new X509Certificate(pemA).fingerprint256 });
+
+      await copyFile(b.certFile, certFile);
+      await copyFile(b.keyFile, keyFile);
+      expect(await daemon.reloadTls()).toBe(true);
+      expect((await ping(pemB)).fingerprint).toBe(new X509Certificate(pemB).fingerprint256);
+
+      // A renewal caught half-way (new certificate, old key) is refused; the served pair stays.
+      await copyFile(a.certFile, certFile);
+      expect(await daemon.reloadTls()).toBe(false);
+      expect(logger.lines.some((l) => l.startsWith('warn error updating TLS certificate; keeping the current one') && l.includes('does not match'))).toBe(true);
+      expect((await ping(pemB)).fingerprint).toBe(new X509Certificate(pemB).fingerprint256);
     } finally {
       await daemon?.stop();
       await world.close();

@@ -18,6 +18,7 @@ import { createEc2InstanceSet, type Ec2InstanceSet } from '../ec2/ec2-instance-s
 import { createManagementHandler } from '../management/management-handler.js';
 import { pickListenAddress, startManagementServer, type ListenAddress, type RunningServer } from '../management/management-server.js';
 import { queueViewOf } from '../management/queue-view.js';
+import { loadTlsCredentials, TlsConfigError, type TlsCredentials } from '../management/tls-files.js';
 import { PromMetrics } from '../metrics/prom-metrics.js';
 import { sshSettingsFromConfig, type SshSettings } from '../ssh/ssh-config.js';
 import { sshExecutorFactory } from '../ssh/ssh-executor.js';
@@ -59,6 +60,8 @@ interface Prepared {
   readonly ssh: SshSettings;
   readonly runner: RunnerChoice;
   readonly listen: ListenAddress;
+  /** Certificate and key when the listen URL is https. */
+  readonly tls: TlsCredentials | null;
   readonly policy: NonNullable<ReturnType<typeof findPolicy>>;
   readonly crunchRunEnv: CrunchRunEnv;
 }
@@ -87,7 +90,7 @@ export class Daemon {
     private readonly controller: ControllerClient,
     private readonly server: RunningServer,
     private readonly lock: DispatchLock | null,
-    /** The management API's base URL as bound (`http://host:port`). */
+    /** The management API's base URL as bound (`http://host:port` or `https://host:port`). */
     readonly url: string,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
@@ -100,6 +103,31 @@ export class Daemon {
 
   get state(): DaemonState {
     return this.lifecycle;
+  }
+
+  /** Whether the management API serves https (and so reloadTls() has something to do). */
+  get tls(): boolean {
+    return this.server.tls;
+  }
+
+  /**
+   * Reads TLS.Certificate and TLS.Key again and serves new connections with them, as the
+   * reference does on SIGHUP. A pair that cannot be used is logged (warn) and the current
+   * one kept. Resolves true when the new pair is in use; false for a plain http server.
+   */
+  async reloadTls(): Promise<boolean> {
+    if (!this.server.tls) return false;
+    const log = this.opts.logger;
+    const config = this.opts.config;
+    try {
+      const creds = await loadTlsCredentials(config.TLS, `Clusters.${config.ClusterID}`);
+      this.server.setTls(creds);
+      log.info('TLS certificate reloaded', { Certificate: creds.certFile, ValidTo: creds.validTo });
+      return true;
+    } catch (e) {
+      log.warn('error updating TLS certificate; keeping the current one', { err: describeError(e) });
+      return false;
+    }
   }
 
   /**
@@ -195,7 +223,7 @@ export class Daemon {
     });
     let server: RunningServer;
     try {
-      server = await startManagementServer(handler, p.listen, { requestTimeoutMs: config.API.RequestTimeout });
+      server = await startManagementServer(handler, p.listen, { requestTimeoutMs: config.API.RequestTimeout, ...(p.tls !== null ? { tls: p.tls } : {}) });
     } catch (e) {
       driver.stop();
       controller.close();
@@ -203,7 +231,7 @@ export class Daemon {
       throw e;
     }
     const host = server.host.includes(':') ? `[${server.host}]` : server.host;
-    daemon = new Daemon(opts, clock, core, driver, controller, server, lock, `http://${host}:${server.port}`);
+    daemon = new Daemon(opts, clock, core, driver, controller, server, lock, `${server.tls ? 'https' : 'http'}://${host}:${server.port}`);
     core.dispatcher.start();
     log.info('dispatcher started', {
       ...(opts.version !== undefined ? { Version: opts.version } : {}),
@@ -212,6 +240,7 @@ export class Daemon {
       Policy: p.policy.name,
       Runner: p.runner.runner?.command ?? config.Containers.CrunchRunCommand,
       DispatchLock: lock !== null,
+      ...(p.tls !== null ? { Certificate: p.tls.certFile, CertificateValidTo: p.tls.validTo } : {}),
     });
     return daemon;
   }
@@ -275,8 +304,21 @@ async function prepare(config: ClusterConfig, opts: DaemonOptions, clock: Clock,
   } catch (e) {
     throw new DaemonConfigError(`${base}.Services.DispatchCloud.InternalURLs: ${describeError(e)}`, { cause: e });
   }
+  let tls: TlsCredentials | null = null;
+  if (listen.tls) {
+    try {
+      tls = await loadTlsCredentials(config.TLS, base);
+    } catch (e) {
+      if (e instanceof TlsConfigError) throw new DaemonConfigError(e.message, { cause: e });
+      throw e;
+    }
+    const now = clock.now();
+    if (Date.parse(tls.validTo) < now || Date.parse(tls.validFrom) > now) {
+      log.warn('the TLS certificate is not valid now: clients that verify it will refuse the management API', { Certificate: tls.certFile, ValidFrom: tls.validFrom, ValidTo: tls.validTo });
+    }
+  }
   if (config.ManagementToken === '') log.warn('ManagementToken is empty: the management API answers 403 to everything and /metrics is public');
-  return { ssh, runner, listen, policy, crunchRunEnv: crunchRunEnvOf(config) };
+  return { ssh, runner, listen, tls, policy, crunchRunEnv: crunchRunEnvOf(config) };
 }
 
 /** ARVADOS_API_HOST as crunch-run wants it: host[:port] of the controller's external URL. */

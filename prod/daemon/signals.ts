@@ -26,3 +26,16 @@ export function onStopSignal(onStop: (signal: StopSignal) => void): () => void {
     process.off('SIGINT', int);
   };
 }
+
+/**
+ * Calls `onReload` on every SIGHUP (the reference reloads its TLS certificate then). Only
+ * installed when there is something to reload: without a handler SIGHUP ends the process,
+ * as it ends the reference's. Returns a function that removes the handler.
+ */
+export function onReloadSignal(onReload: () => void): () => void {
+  const hup = () => onReload();
+  process.on('SIGHUP', hup);
+  return () => {
+    process.off('SIGHUP', hup);
+  };
+}

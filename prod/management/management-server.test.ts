@@ -3,7 +3,7 @@ import { pickListenAddress, startManagementServer } from './management-server.js
 
 describe('pickListenAddress', () => {
   it('takes the only InternalURLs entry', () => {
-    expect(pickListenAddress(['http://10.1.2.3:9006/'], {})).toEqual({ host: '10.1.2.3', port: 9006, url: 'http://10.1.2.3:9006/' });
+    expect(pickListenAddress(['http://10.1.2.3:9006/'], {})).toEqual({ host: '10.1.2.3', port: 9006, url: 'http://10.1.2.3:9006/', tls: false });
   });
   it('prefers ARVADOS_SERVICE_INTERNAL_URL', () => {
     expect(pickListenAddress(['http://a:1', 'http://b:2'], { ARVADOS_SERVICE_INTERNAL_URL: 'http://127.0.0.1:9999' }).port).toBe(9999);
@@ -14,7 +14,7 @@ describe('pickListenAddress', () => {
   });
   it('explains what is wrong', () => {
     expect(() => pickListenAddress([], {})).toThrow(/no Services.DispatchCloud.InternalURLs configured/);
-    expect(() => pickListenAddress(['https://127.0.0.1:9006'], {})).toThrow(/only http URLs/);
+    expect(() => pickListenAddress(['ws://127.0.0.1:9006'], {})).toThrow(/expected an http or https URL/);
     expect(() => pickListenAddress(['not a url'], {})).toThrow(/is not a URL/);
     expect(() => pickListenAddress(['http://192.0.2.77:1', 'http://192.0.2.78:2'], {})).toThrow(/names this host/);
   });
