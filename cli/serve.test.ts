@@ -27,6 +27,22 @@ describe('vmdispatch serve and world: bad input exits 2 with a message', () => {
     expect((await run('serve', 'positional')).code).toBe(2);
   });
 
+  it('serve: an unknown SystemLogs.Format', async () => {
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'vmdispatch-serve-cli-'));
+    try {
+      const file = join(dir, 'config.yml');
+      await writeFile(file, 'Clusters:\n  zzzzz:\n    SystemLogs: {Format: logfmt}\n');
+      const r = await run('serve', '--config', file);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`${file}: Clusters.zzzzz.SystemLogs.Format: expected one of json, text, plain, got "logfmt"`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('world', async () => {
     expect((await run('world')).code).toBe(2);
     const missing = await run('world', '/nonexistent/vmdispatch/s.yaml');

@@ -4,12 +4,16 @@
 // server per VM. Time is real, so the scenario is small and the generated config's timeouts
 // short; every wait polls with a generous bound.
 import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import type { TLSSocket } from 'node:tls';
+import { parse, stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeSelfSignedCert } from '../../prod/management/self-signed-cert.fixture.js';
 import { BIN, distProblem, killAll, Proc, REPO_ROOT, waitForStatus } from './processes.js';
 
 const SCENARIO = join(REPO_ROOT, 'test', 'e2e', 'small-world.yaml');
@@ -200,5 +204,61 @@ describe.skipIf(skip)('vmdispatch serve against vmdispatch world (separate proce
 
     expect(await serve.stop('SIGTERM', 20_000)).toEqual({ code: 0, signal: null });
     checkLogs(serve, w);
+  });
+
+  it('serves https with the configured certificate, reloads it on SIGHUP, and logs text lines', { timeout: TEST_MS }, async () => {
+    const w = await startWorld();
+    const a = makeSelfSignedCert(dir, 'e2e-a');
+    const b = makeSelfSignedCert(dir, 'e2e-b');
+    const certFile = join(dir, 'e2e-served.crt');
+    const keyFile = join(dir, 'e2e-served.key');
+    await copyFile(a.certFile, certFile);
+    await copyFile(a.keyFile, keyFile);
+    const doc = parse(await readFile(w.configFile, 'utf8')) as { Clusters: { zzzzz: Record<string, Record<string, unknown>> } };
+    const cluster = doc.Clusters.zzzzz;
+    const port = new URL(w.managementUrl).port;
+    cluster['Services'] = { ...cluster['Services'], DispatchCloud: { InternalURLs: { [`https://127.0.0.1:${port}`]: {} } } };
+    cluster['TLS'] = { ...cluster['TLS'], Certificate: `file://${certFile}`, Key: `file://${keyFile}` };
+    cluster['SystemLogs'] = { ...cluster['SystemLogs'], Format: 'text' };
+    const configFile = join(dir, 'config-https.yml');
+    await writeFile(configFile, stringify(doc));
+
+    const serve = new Proc('serve(https)', ['serve', '--config', configFile]);
+    await serve.waitForStderr(/ msg="dispatcher started" .*Listen="https:\/\/127\.0\.0\.1:\d+"/, READY_MS);
+    const ping = (ca: string) =>
+      new Promise<{ body: string; fingerprint: string }>((resolve, reject) => {
+        https
+          .get({ host: '127.0.0.1', port: Number(port), path: '/_health/ping', ca, agent: false, headers: { Authorization: `Bearer ${w.managementToken}` } }, (res) => {
+            const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ body, fingerprint }));
+          })
+          .on('error', reject);
+      });
+    const pemA = await readFile(a.certFile, 'utf8');
+    const pemB = await readFile(b.certFile, 'utf8');
+    expect(await ping(pemA)).toEqual({ body: '{"health":"OK"}\n', fingerprint: new X509Certificate(pemA).fingerprint256 });
+    await expect(get(`http://127.0.0.1:${port}/_health/ping`, w.managementToken)).rejects.toThrow();
+
+    await copyFile(b.certFile, certFile);
+    await copyFile(b.keyFile, keyFile);
+    serve.signal('SIGHUP');
+    await serve.waitForStderr(/ msg="TLS certificate reloaded" /, READY_MS);
+    expect((await ping(pemB)).fingerprint).toBe(new X509Certificate(pemB).fingerprint256);
+
+    // The admin CLI trusts the new certificate through NODE_EXTRA_CA_CERTS (TLS.Insecure is off).
+    const list = spawnSync(process.execPath, [BIN, 'instance', 'list', '--config', configFile], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NODE_EXTRA_CA_CERTS: b.certFile } });
+    expect(list.status, list.stderr).toBe(0);
+    const untrusted = spawnSync(process.execPath, [BIN, 'instance', 'list', '--config', configFile], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NODE_EXTRA_CA_CERTS: '' } });
+    expect(untrusted.status).toBe(1);
+    expect(untrusted.stderr).toContain('TLS.Insecure');
+
+    expect(await serve.stop('SIGTERM', 20_000)).toEqual({ code: 0, signal: null });
+    expect(serve.stderr).not.toContain(w.systemRootToken);
+    expect(serve.stderr).not.toContain(w.managementToken);
+    for (const line of serve.stderr.split('\n').filter((l) => l !== '')) {
+      expect(line, 'a text log line').toMatch(/^time="[^"]+Z" level=(debug|info|warn|error) msg=/);
+    }
   });
 });
