@@ -73,13 +73,13 @@ export class RemoteCommands {
   }
 }
 
-/** Result of parsing `crunch-run --list` output. */
+/** Result of parsing `crunch-run --list` output (shared between probes with the same output: read-only). */
 export interface ListOutput {
-  readonly running: string[];
-  readonly stale: string[];
+  readonly running: readonly string[];
+  readonly stale: readonly string[];
   readonly broken: boolean;
   /** Lines that claimed to be ours but were not a valid container UUID. */
-  readonly rejected: string[];
+  readonly rejected: readonly string[];
 }
 
 /**
@@ -87,12 +87,12 @@ export interface ListOutput {
  * start with our cluster id belong to another cluster sharing the host and are ignored.
  */
 export function parseListOutput(stdout: string, clusterId: string): ListOutput {
-  const out: ListOutput = { running: [], stale: [], broken: false, rejected: [] };
+  const out = { running: [] as string[], stale: [] as string[], broken: false, rejected: [] as string[] };
   for (const raw of stdout.split('\n')) {
     const line = raw.trim();
     if (line === '') continue;
     if (line === 'broken') {
-      (out as { broken: boolean }).broken = true;
+      out.broken = true;
       continue;
     }
     if (!line.startsWith(clusterId)) continue;

@@ -8,7 +8,7 @@ import type { Instance, InstanceTags } from '../ports/instance-set.js';
 import type { Logger } from '../ports/logger.js';
 import type { HostVerifier } from './host-verifier.js';
 import type { IdleBehavior, WorkerState } from './pool-api.js';
-import { parseListOutput, RemoteCommands } from './remote-commands.js';
+import { parseListOutput, RemoteCommands, type ListOutput } from './remote-commands.js';
 import { RemoteRunner } from './runner.js';
 
 export type BootOutcome = 'success' | 'failure' | 'aborted' | 'disappeared';
@@ -74,6 +74,8 @@ export class Worker {
   staleRunLockSince = 0;
   /** Tags we last wrote (the listed snapshot lags behind setTags). */
   savedTags: InstanceTags | null = null;
+  /** The last `--list` output and its parse: a worker's probes mostly see the same output. */
+  private lastList: { readonly stdout: string; readonly out: ListOutput } | null = null;
   readonly logger: Logger;
 
   constructor(
@@ -164,7 +166,7 @@ export class Worker {
     }
     if (this.host.stopped()) return;
 
-    let listed: string[] = [];
+    let listed: readonly string[] = [];
     let broken = false;
     let ok = false;
     if (booted || initial === 'unknown') ({ running: listed, broken, ok } = await this.probeRunning());
@@ -240,7 +242,7 @@ export class Worker {
     }
   }
 
-  private async probeRunning(): Promise<{ running: string[]; broken: boolean; ok: boolean }> {
+  private async probeRunning(): Promise<{ running: readonly string[]; broken: boolean; ok: boolean }> {
     const clock = this.host.clock;
     const prices = this.instance.priceHistory(this.type);
     const stdin =
@@ -257,7 +259,12 @@ export class Worker {
       return { running: [], broken: false, ok: false };
     }
     this.host.runProbeObserved((clock.now() - start) / 1000, true);
-    const out = parseListOutput(stdout, this.host.config.ClusterID);
+    let out: ListOutput;
+    if (this.lastList !== null && this.lastList.stdout === stdout) out = this.lastList.out;
+    else {
+      out = parseListOutput(stdout, this.host.config.ClusterID);
+      this.lastList = { stdout, out };
+    }
     for (const line of out.rejected) this.logger.error('ignoring malformed crunch-run --list line', { Line: line.slice(0, 80) });
     let broken = out.broken;
     if (out.stale.length === 0) this.staleRunLockSince = 0;
