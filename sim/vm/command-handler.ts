@@ -5,6 +5,12 @@ export interface CommandOutcome {
   readonly stderr: Buffer;
 }
 
+/** Where `CommandHandler.start` reports the end of a command: exactly one call, once. */
+export interface CommandSink {
+  done(outcome: CommandOutcome): void;
+  failed(error: Error): void;
+}
+
 /**
  * Something that answers shell commands as a VM would: the simulated VM's command
  * interpreter implements it, the `direct` transport calls it in process, and the in-process
@@ -12,4 +18,10 @@ export interface CommandOutcome {
  */
 export interface CommandHandler {
   run(command: string, stdin: Buffer): Promise<CommandOutcome>;
+  /**
+   * `run` without its promise: `sink` is called at the moment `run`'s promise would settle
+   * (a caller that wants `then` timing queues one promise job itself). Optional; the
+   * direct transport uses it on the probe path, where each promise layer costs.
+   */
+  start?(command: string, stdin: Buffer, sink: CommandSink): void;
 }

@@ -2,7 +2,8 @@ import type { Clock } from '../../core/ports/clock.js';
 import type { ExecOptions, ExecResult, Executor, ExecutorFactory } from '../../core/ports/executor.js';
 import type { ExecutorTarget } from '../../core/ports/instance-set.js';
 import { CommandError, NoAddressError, TimeoutError, TransientError } from '../../core/ports/errors.js';
-import type { CommandHandler } from './command-handler.js';
+import type { Timer } from '../../core/ports/clock.js';
+import type { CommandHandler, CommandOutcome, CommandSink } from './command-handler.js';
 import { VmUnreachableError } from './simulated-vm.js';
 
 /** Finds the VM behind a target (the simulated cloud does it by address); undefined = no such host. */
@@ -22,6 +23,8 @@ export interface DirectExecutorOptions {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** `RESOLVED.then(fn)` queues `fn` as a promise job, where `then` on a settled promise would. */
+const RESOLVED = Promise.resolve();
 /** The SSH executor's default sessions per connection. */
 const DEFAULT_MAX_SESSIONS = 10;
 
@@ -44,7 +47,7 @@ const DEFAULT_MAX_SESSIONS = 10;
  */
 export class DirectExecutor implements Executor {
   private target: ExecutorTarget | null = null;
-  private readonly inflight = new Set<(e: Error) => void>();
+  private readonly inflight = new Set<PendingCommand>();
   /** The address whose host key was accepted; '' = none yet. */
   private verified = '';
   /** Bumped by close(): a command still verifying the host key when it happens fails too. */
@@ -53,7 +56,7 @@ export class DirectExecutor implements Executor {
   private verifying: { address: string; epoch: number; done: Promise<void> } | null = null;
   /** Session slots taken, and the commands waiting for one (FIFO). */
   private active = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: PendingCommand[] = [];
 
   /**
    * `target`: the instance to reach, as the pool hands it to its ExecutorFactory. Without
@@ -78,7 +81,7 @@ export class DirectExecutor implements Executor {
     this.waiting.length = 0;
     if (this.inflight.size === 0) return;
     const err = new TransientError('running command: connection closed');
-    for (const reject of this.inflight) reject(err);
+    for (const cmd of this.inflight) cmd.reject(err);
     this.inflight.clear();
   }
 
@@ -128,64 +131,107 @@ export class DirectExecutor implements Executor {
   private run(vm: CommandHandler, address: string, command: string, opts: ExecOptions): Promise<ExecResult> {
     const timeoutMs = opts.timeoutMs ?? this.opts.defaultTimeoutMs;
     return new Promise<ExecResult>((resolve, reject) => {
-      let timer: { cancel(): void } | null = null;
-      const epoch = this.epoch;
-      let slot = false;
-      const freeSlot = () => {
-        if (!slot) return;
-        slot = false;
-        if (this.epoch !== epoch) return;
-        this.active--;
-        this.waiting.shift()?.();
-      };
-      const finish = () => {
-        timer?.cancel();
-        this.inflight.delete(reject);
-        freeSlot();
-      };
-      this.inflight.add(reject);
+      const cmd = new PendingCommand(this, vm, address, command, opts.stdin ?? EMPTY, this.epoch, resolve, reject);
+      this.inflight.add(cmd);
       // The deadline covers the wait for a slot, as the SSH executor's does.
-      if (timeoutMs !== undefined) {
-        timer = this.opts.clock.setTimer(timeoutMs, () => {
-          if (!this.inflight.delete(reject)) return;
-          const i = this.waiting.indexOf(start);
-          if (i >= 0) this.waiting.splice(i, 1);
-          freeSlot();
-          reject(new TimeoutError(`running command ${describeCommand(command)} on ${address}: no answer within ${timeoutMs} ms`));
-        });
-      }
-      const start = () => {
-        this.active++;
-        slot = true;
-        vm.run(command, opts.stdin ?? EMPTY).then(
-          (out) => {
-            if (!this.inflight.has(reject)) return;
-            finish();
-            if (out.exitCode === 0) {
-              resolve({ stdout: out.stdout, stderr: out.stderr });
-              return;
-            }
-            const why = firstLine(out.stderr) || 'no error output';
-            reject(
-              new CommandError(
-                `running command ${describeCommand(command)} on ${address}: exit status ${out.exitCode}: ${why}`,
-                out.exitCode,
-                out.stdout,
-                out.stderr,
-              ),
-            );
-          },
-          (e: unknown) => {
-            if (!this.inflight.has(reject)) return;
-            finish();
-            const cause = e instanceof VmUnreachableError ? e.message : `unexpected failure: ${String(e)}`;
-            reject(new TransientError(`running command ${describeCommand(command)} on ${address}: ${cause}`, { cause: e }));
-          },
-        );
-      };
-      if (this.active < (this.opts.maxSessions ?? DEFAULT_MAX_SESSIONS)) start();
-      else this.waiting.push(start);
+      if (timeoutMs !== undefined) cmd.timer = this.opts.clock.setTimer(timeoutMs, () => this.timedOut(cmd, timeoutMs));
+      if (this.active < (this.opts.maxSessions ?? DEFAULT_MAX_SESSIONS)) this.startCommand(cmd);
+      else this.waiting.push(cmd);
     });
+  }
+
+  private startCommand(cmd: PendingCommand): void {
+    this.active++;
+    cmd.slot = true;
+    if (cmd.vm.start !== undefined) cmd.vm.start(cmd.command, cmd.stdin, cmd);
+    else {
+      cmd.vm.run(cmd.command, cmd.stdin).then(
+        (out) => this.completed(cmd, out),
+        (e: unknown) => this.crashed(cmd, e),
+      );
+    }
+  }
+
+  private timedOut(cmd: PendingCommand, timeoutMs: number): void {
+    if (!this.inflight.delete(cmd)) return;
+    const i = this.waiting.indexOf(cmd);
+    if (i >= 0) this.waiting.splice(i, 1);
+    this.freeSlot(cmd);
+    cmd.reject(new TimeoutError(`running command ${describeCommand(cmd.command)} on ${cmd.address}: no answer within ${timeoutMs} ms`));
+  }
+
+  private freeSlot(cmd: PendingCommand): void {
+    if (!cmd.slot) return;
+    cmd.slot = false;
+    if (this.epoch !== cmd.epoch) return;
+    this.active--;
+    const next = this.waiting.shift();
+    if (next !== undefined) this.startCommand(next);
+  }
+
+  private finish(cmd: PendingCommand): void {
+    cmd.timer?.cancel();
+    this.inflight.delete(cmd);
+    this.freeSlot(cmd);
+  }
+
+  /** @internal The VM answered (one promise job after, as `then` on its promise would run). */
+  completed(cmd: PendingCommand, out: CommandOutcome): void {
+    if (!this.inflight.has(cmd)) return;
+    this.finish(cmd);
+    if (out.exitCode === 0) {
+      cmd.resolve({ stdout: out.stdout, stderr: out.stderr });
+      return;
+    }
+    const why = firstLine(out.stderr) || 'no error output';
+    cmd.reject(
+      new CommandError(
+        `running command ${describeCommand(cmd.command)} on ${cmd.address}: exit status ${out.exitCode}: ${why}`,
+        out.exitCode,
+        out.stdout,
+        out.stderr,
+      ),
+    );
+  }
+
+  /** @internal The VM could not run it (unreachable, halted meanwhile, or a bug). */
+  crashed(cmd: PendingCommand, e: unknown): void {
+    if (!this.inflight.has(cmd)) return;
+    this.finish(cmd);
+    const cause = e instanceof VmUnreachableError ? e.message : `unexpected failure: ${String(e)}`;
+    cmd.reject(new TransientError(`running command ${describeCommand(cmd.command)} on ${cmd.address}: ${cause}`, { cause: e }));
+  }
+}
+
+/**
+ * One command of a DirectExecutor: its state in one object (the probe path runs millions),
+ * and the VM's sink. The VM reports where its promise would settle; the executor's handlers
+ * run one promise job later, exactly when `then` handlers on that promise would, so every
+ * continuation runs in the same order as through `run`.
+ */
+class PendingCommand implements CommandSink {
+  timer: Timer | null = null;
+  /** Holds a session slot. */
+  slot = false;
+
+  constructor(
+    private readonly executor: DirectExecutor,
+    readonly vm: CommandHandler,
+    readonly address: string,
+    readonly command: string,
+    readonly stdin: Buffer,
+    /** The executor's epoch when the command was issued. */
+    readonly epoch: number,
+    readonly resolve: (r: ExecResult) => void,
+    readonly reject: (e: Error) => void,
+  ) {}
+
+  done(outcome: CommandOutcome): void {
+    void RESOLVED.then(() => this.executor.completed(this, outcome));
+  }
+
+  failed(error: Error): void {
+    void RESOLVED.then(() => this.executor.crashed(this, error));
   }
 }
 

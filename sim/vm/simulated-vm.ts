@@ -3,7 +3,7 @@ import type { Logger } from '../../core/ports/logger.js';
 import { nullLogger } from '../../core/ports/logger.js';
 import type { Rng } from '../../core/ports/rng.js';
 import type { InstanceType } from '../../core/domain/instance-type.js';
-import type { CommandHandler, CommandOutcome } from './command-handler.js';
+import type { CommandHandler, CommandOutcome, CommandSink } from './command-handler.js';
 import { CrunchRunModel, DEFAULT_CRUNCH_RUN_BEHAVIOR, parseConfigData, type CrunchRunBehavior, type Output, type ProcessHooks } from './crunch-run-model.js';
 import type { CrunchRunWorld } from './crunch-run-world.js';
 import { expandWord, parseScript, ShellSyntaxError } from './shell-parser.js';
@@ -99,7 +99,7 @@ export class SimulatedVm implements CommandHandler {
   private readyReported = false;
   private partitionedUntil = -Infinity;
   private stalledUntil = -Infinity;
-  private readonly inflight = new Set<(e: Error) => void>();
+  private readonly inflight = new Set<CommandSink>();
   /** The shell result of the last `--list` output (the model returns the same object while
    * nothing changes), so repeated probes share one Buffer. */
   private listOut: Output | null = null;
@@ -154,7 +154,7 @@ export class SimulatedVm implements CommandHandler {
     this.state = 'halted';
     this.crunchRun.halt();
     const err = new VmUnreachableError(this.instanceId, reason);
-    for (const reject of this.inflight) reject(err);
+    for (const sink of this.inflight) sink.failed(err);
     this.inflight.clear();
     for (const fn of this.haltListeners) fn();
     this.haltListeners.length = 0;
@@ -190,38 +190,42 @@ export class SimulatedVm implements CommandHandler {
    * VmUnreachableError when the VM is halted or partitioned, or halts meanwhile.
    */
   run(command: string, stdin: Buffer): Promise<CommandOutcome> {
+    return new Promise<CommandOutcome>((done, failed) => this.start(command, stdin, { done, failed }));
+  }
+
+  /** `run` reporting to `sink` where run's promise would settle (see CommandHandler). */
+  start(command: string, stdin: Buffer, sink: CommandSink): void {
     if (!this.isReachable()) {
       const why = this.state === 'halted' ? 'connection refused' : 'no route to host';
-      return Promise.reject(new VmUnreachableError(this.instanceId, why));
+      sink.failed(new VmUnreachableError(this.instanceId, why));
+      return;
     }
-    return new Promise<CommandOutcome>((resolve, reject) => {
-      this.inflight.add(reject);
-      const done = (r: ShellResult) => {
-        if (!this.inflight.delete(reject)) return;
-        resolve({ exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr === '' ? EMPTY : Buffer.from(r.stderr) });
-      };
-      const failed = (e: unknown) => {
-        if (this.inflight.delete(reject)) reject(e instanceof Error ? e : new Error(String(e)));
-      };
-      const go = () => {
-        try {
-          const r = this.executeNow(command, stdin);
-          if (r instanceof Promise) r.then(done, failed);
-          else done(r);
-        } catch (e) {
-          failed(e);
-        }
-      };
-      // Waits are a timer, then a promise turn (what `await clock.sleep()` does, without its
-      // promise) so that a command never runs ahead of other timers due at the same instant.
-      const afterLatency = () => {
-        const stall = this.stalledUntil - this.clock.now();
-        if (stall > 0) this.clock.setTimer(stall, () => void RESOLVED.then(go));
-        else go();
-      };
-      if (this.behavior.commandLatencyMs > 0) this.clock.setTimer(this.behavior.commandLatencyMs, () => void RESOLVED.then(afterLatency));
-      else afterLatency();
-    });
+    this.inflight.add(sink);
+    const done = (r: ShellResult) => {
+      if (!this.inflight.delete(sink)) return;
+      sink.done({ exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr === '' ? EMPTY : Buffer.from(r.stderr) });
+    };
+    const failed = (e: unknown) => {
+      if (this.inflight.delete(sink)) sink.failed(e instanceof Error ? e : new Error(String(e)));
+    };
+    const go = () => {
+      try {
+        const r = this.executeNow(command, stdin);
+        if (r instanceof Promise) r.then(done, failed);
+        else done(r);
+      } catch (e) {
+        failed(e);
+      }
+    };
+    // Waits are a timer, then a promise turn (what `await clock.sleep()` does, without its
+    // promise) so that a command never runs ahead of other timers due at the same instant.
+    const afterLatency = () => {
+      const stall = this.stalledUntil - this.clock.now();
+      if (stall > 0) this.clock.setTimer(stall, () => void RESOLVED.then(go));
+      else go();
+    };
+    if (this.behavior.commandLatencyMs > 0) this.clock.setTimer(this.behavior.commandLatencyMs, () => void RESOLVED.then(afterLatency));
+    else afterLatency();
   }
 
   /** The command once latency and stalls are over; a promise only when it waits (`--kill`). */
