@@ -1,6 +1,7 @@
 import { arvadosPolicy } from './arvados-policy.js';
 import { leanPolicy } from './policies/lean-policy.js';
 import { packingPolicy } from './policies/packing-policy.js';
+import { spotFallbackPolicy } from './policies/spot-fallback-policy.js';
 import type { MapperPolicy } from './policy.js';
 
 /** Every mapper policy, by name. Adding a policy is one line here. The first is the default. */
@@ -8,6 +9,7 @@ export const policies: readonly MapperPolicy[] = [
   arvadosPolicy,
   packingPolicy,
   leanPolicy,
+  spotFallbackPolicy,
 ];
 
 export const DEFAULT_POLICY = 'arvados';

@@ -2,12 +2,13 @@
 // queues, pools, limits and scheduler state, built into a MapperInput.
 import fc from 'fast-check';
 import type { ClusterConfig } from '../../core/config/cluster-config.js';
+import { autofillPreemptible } from '../../core/config/instance-types-config.js';
 import type { InstanceType } from '../../core/domain/instance-type.js';
 import { WORKER_STATES, type InstanceView, type PoolSnapshot, type WorkerState } from '../../core/pool/pool-api.js';
 import type { QueueEntry } from '../../core/queue/queue-snapshot.js';
 import { SizingCache } from '../../core/queue/sizing-cache.js';
 import type { MapperInput } from '../../core/scheduler/policy.js';
-import { containerUuid, instanceType, makeContainer, testCluster } from './sched-fixtures.js';
+import { containerUuid, instanceType, makeContainer, testCluster, typeMap } from './sched-fixtures.js';
 
 export const TYPES: InstanceType[] = [1, 2, 3, 4, 6, 8].map((i) => instanceType(i));
 export const NOW = 1_000_000;
@@ -49,9 +50,44 @@ export const inputArb = fc.record({
 
 export type Generated = typeof inputArb extends fc.Arbitrary<infer G> ? G : never;
 
-export function build(g: Generated): MapperInput {
+/**
+ * Spot on top of a generated input: `<name>.preemptible` variants of TYPES (as
+ * PreemptiblePriceFactor adds them), preemptible containers and instances, spot capacity,
+ * lock counts, and containers a policy may have remembered in its state (`fallenBack`).
+ */
+export const spotArb = fc.record({
+  priceFactor: fc.constantFrom(0.35, 0.9),
+  preemptible: fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+  spotInstances: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+  spotAtCapacity: fc.array(fc.boolean(), { minLength: TYPES.length, maxLength: TYPES.length }),
+  lockCounts: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 40, maxLength: 40 }),
+  fallenBack: fc.array(fc.integer({ min: 0, max: 39 }), { maxLength: 5 }),
+  /**
+   * No quota error, create throttle or limit, 503 or concurrency limit, and MaxInstances above the
+   * instance count, so that locks, starts and creates happen (MaxInstances
+   * still binds).
+   */
+  open: fc.boolean(),
+});
+
+export type GeneratedSpot = typeof spotArb extends fc.Arbitrary<infer G> ? G : never;
+
+/** Inputs without spot (as `inputArb`) and with it, for properties every policy must keep. */
+export const mixedInputArb = fc.record({ base: inputArb, spot: fc.option(spotArb, { nil: undefined }) });
+
+export function buildMixed(m: { base: Generated; spot: GeneratedSpot | undefined }): MapperInput {
+  if (m.spot?.open !== true) return build(m.base, m.spot);
+  const b = m.base;
+  // MaxInstances then leaves room for up to b.maxInstances creates (0 stays unlimited).
+  const maxInstances = b.maxInstances === 0 ? 0 : b.insts.length + b.maxInstances;
+  return build({ ...b, quotaError: false, createBlocked: false, maxContainers: 0, withinQuota: 0, last503: 0, last503Seen: 0, createOps: 0, maxInstances }, m.spot);
+}
+
+export function build(g: Generated, spot?: GeneratedSpot): MapperInput {
+  const types: readonly InstanceType[] = spot === undefined ? TYPES : Object.values(autofillPreemptible(typeMap(TYPES), spot.priceFactor, 'InstanceTypes', []));
+  const spotOf = (t: InstanceType): InstanceType => (spot === undefined ? t : types.find((x) => x.name === `${t.name}.preemptible`)!);
   const config: ClusterConfig = testCluster({
-    types: TYPES,
+    types,
     containers: { MaximumPriceFactor: g.priceFactor },
     cloudVMs: {
       MaxInstances: g.maxInstances,
@@ -63,7 +99,8 @@ export function build(g: Generated): MapperInput {
   const sizing = new SizingCache(config);
   const entries = new Map<string, QueueEntry>();
   g.ctrs.forEach((c, i) => {
-    const ctr = makeContainer(i, { state: c.state, priority: c.priority, vcpus: c.vcpus, ram: c.ramMiB * 2 ** 20, supervisor: c.supervisor });
+    const base = makeContainer(i, { state: c.state, priority: c.priority, vcpus: c.vcpus, ram: c.ramMiB * 2 ** 20, supervisor: c.supervisor, preemptible: spot?.preemptible[i] });
+    const ctr = spot === undefined ? base : { ...base, lockCount: spot.lockCounts[i] };
     try {
       const s = sizing.size(ctr);
       entries.set(ctr.uuid, { container: ctr, resources: s.resources, instanceTypes: s.instanceTypes, firstSeenAt: c.firstSeen });
@@ -78,11 +115,12 @@ export function build(g: Generated): MapperInput {
       ? []
       : [...new Set(x.runs.map((n) => containerUuid(n)))].filter((uuid) => !claimed.has(uuid) && (claimed.add(uuid), true)).sort();
     for (const uuid of runs) running.set(uuid, 0);
+    const type = spot?.spotInstances[i] === true ? spotOf(TYPES[x.type]!) : TYPES[x.type]!;
     return {
       instanceId: x.pending ? '' : `i-${String(i).padStart(4, '0')}`,
       address: '',
-      price: TYPES[x.type]!.price,
-      instanceType: TYPES[x.type]!,
+      price: type.price,
+      instanceType: type,
       state: x.pending ? 'booting' : x.state,
       idleBehavior: x.pending ? 'run' : (x.behavior as InstanceView['idleBehavior']),
       runningContainerUuids: runs,
@@ -93,6 +131,11 @@ export function build(g: Generated): MapperInput {
   const workerCounts = Object.fromEntries(WORKER_STATES.map((s) => [s, 0])) as Record<WorkerState, number>;
   for (const v of instances) if (v.instanceId !== '') workerCounts[v.state]++;
   const capacity = new Set(TYPES.filter((_, i) => g.atCapacity[i]).map((t) => t.name));
+  if (spot !== undefined) {
+    TYPES.forEach((t, i) => {
+      if (spot.spotAtCapacity[i]) capacity.add(spotOf(t).name);
+    });
+  }
   const pool: PoolSnapshot = {
     instances,
     running,
@@ -107,7 +150,12 @@ export function build(g: Generated): MapperInput {
     config,
     now: NOW,
     last503: g.last503,
-    state: { maxContainers: g.maxContainers, instancesWithinQuota: g.withinQuota, last503Seen: g.last503Seen },
+    state: {
+      maxContainers: g.maxContainers,
+      instancesWithinQuota: g.withinQuota,
+      last503Seen: g.last503Seen,
+      ...(spot !== undefined && spot.fallenBack.length > 0 ? { fallenBack: [...new Set(spot.fallenBack.map((n) => containerUuid(n)))].sort() } : {}),
+    },
   };
 }
 

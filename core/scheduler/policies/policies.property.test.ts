@@ -3,13 +3,24 @@
 // invariants the arvados policy keeps, plus the rules for shutting instances down.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { accommodates, subtract, typeResources } from '../../domain/node-size.js';
+import { accommodates, compareInstanceTypes, subtract, typeResources } from '../../domain/node-size.js';
 import type { Resources } from '../../domain/resources.js';
 import { planArvados } from '../arvados-policy.js';
-import { build, inputArb, runs } from '../../../test/fakes/sched-mapper-input.js';
+import { buildMixed, mixedInputArb, runs } from '../../../test/fakes/sched-mapper-input.js';
 import type { MapperInput, MapperPolicy, Plan } from '../policy.js';
 import { leanPolicy, makeLeanPolicy } from './lean-policy.js';
 import { makePackingPolicy, packingPolicy } from './packing-policy.js';
+import {
+  fallbackView,
+  makeSpotFallbackPolicy,
+  SPOT_FALLBACK_DEFAULTS,
+  spotFallbackPolicy,
+  withOnDemandTwins,
+  type SpotFallbackOptions,
+} from './spot-fallback-policy.js';
+
+const SPOT_EAGER: SpotFallbackOptions = { onCapacity: true, patienceMs: 0, minLockCount: 2 };
+const SPOT_CAPACITY_ONLY: SpotFallbackOptions = { onCapacity: true, patienceMs: Infinity, minLockCount: 0 };
 
 const POLICIES: MapperPolicy[] = [
   packingPolicy,
@@ -17,15 +28,36 @@ const POLICIES: MapperPolicy[] = [
   makePackingPolicy('packing-eager', { lookahead: 3, passBudget: 5, maxTypes: 2, margin: 1, stopAfterQuota: false }),
   makeLeanPolicy('lean-eager', { idleGraceFraction: 0, trimBooting: true, warmFactor: 0, windowMs: 60_000 }),
   makeLeanPolicy('lean-room', { idleGraceFraction: 0.5, trimBooting: false, warmFactor: 2, windowMs: 600_000, reserveCountsRoom: true }),
+  spotFallbackPolicy,
+  makeSpotFallbackPolicy('spot-fallback-eager', SPOT_EAGER),
+  makeSpotFallbackPolicy('spot-fallback-capacity-only', SPOT_CAPACITY_ONLY),
 ];
+
+/** The options of each spot-fallback variant above, by name. */
+const SPOT_OPTIONS = new Map<string, SpotFallbackOptions>([
+  [spotFallbackPolicy.name, SPOT_FALLBACK_DEFAULTS],
+  ['spot-fallback-eager', SPOT_EAGER],
+  ['spot-fallback-capacity-only', SPOT_CAPACITY_ONLY],
+]);
+
+/**
+ * The input as the policy's pass sees it: for spot-fallback, with the type lists of the
+ * containers that fall back widened to their on-demand twins (what it may use instead of
+ * `entry.instanceTypes`); for the others, the input itself.
+ */
+function passInput(policy: MapperPolicy, input: MapperInput): MapperInput {
+  const opts = SPOT_OPTIONS.get(policy.name);
+  return opts === undefined ? input : fallbackView(input, opts).input;
+}
 
 describe.each(POLICIES.map((p) => [p.name, p] as const))('policy %s', (_name, policy) => {
   it('never starts a container on a VM without room, or on one that cannot take it', () => {
     fc.assert(
-      fc.property(inputArb, (g) => {
-        const input = build(g);
+      fc.property(mixedInputArb, (g) => {
+        const input = buildMixed(g);
         const plan = policy.plan(input);
         const perInstance = input.config.Containers.CloudVMs.MaxRunningContainersPerInstance;
+        const eligible = passInput(policy, input).queue.entries;
         const byId = new Map(input.pool.instances.filter((v) => v.instanceId !== '').map((v) => [v.instanceId, v]));
         const left = new Map<string, { r: Resources; n: number }>();
         for (const s of plan.start) {
@@ -34,7 +66,7 @@ describe.each(POLICIES.map((p) => [p.name, p] as const))('policy %s', (_name, po
           expect(view.idleBehavior).toBe('run');
           const ent = input.queue.entries.get(s.uuid)!;
           expect(ent.container.state).toBe('Locked');
-          expect(ent.instanceTypes.map((t) => t.name)).toContain(view.instanceType.name);
+          expect(eligible.get(s.uuid)!.instanceTypes.map((t) => t.name)).toContain(view.instanceType.name);
           let cur = left.get(s.instanceId);
           if (cur === undefined) {
             let r = typeResources(view.instanceType);
@@ -53,8 +85,8 @@ describe.each(POLICIES.map((p) => [p.name, p] as const))('policy %s', (_name, po
 
   it('creates only eligible types not at capacity, within MaxInstances, the quota and the create limit', () => {
     fc.assert(
-      fc.property(inputArb, (g) => {
-        const input = build(g);
+      fc.property(mixedInputArb, (g) => {
+        const input = buildMixed(g);
         const plan = policy.plan(input);
         const vms = input.config.Containers.CloudVMs;
         if (input.pool.atQuota || input.pool.createBlocked) expect(plan.create).toEqual([]);
@@ -63,10 +95,11 @@ describe.each(POLICIES.map((p) => [p.name, p] as const))('policy %s', (_name, po
           const pending = input.pool.instances.filter((v) => v.instanceId === '').length;
           expect(pending + plan.create.length).toBeLessThanOrEqual(Math.max(pending, vms.MaxConcurrentInstanceCreateOps));
         }
+        const eligible = passInput(policy, input).queue.entries;
         for (const c of plan.create) {
           const ent = input.queue.entries.get(c.forUuid)!;
           expect(ent.container.state).toBe('Locked');
-          expect(ent.instanceTypes).toContain(c.type);
+          expect(eligible.get(c.forUuid)!.instanceTypes).toContain(c.type);
           expect(input.pool.atCapacity(c.type)).toBe(false);
         }
       }),
@@ -76,8 +109,8 @@ describe.each(POLICIES.map((p) => [p.name, p] as const))('policy %s', (_name, po
 
   it('never locks more than it can run', () => {
     fc.assert(
-      fc.property(inputArb, (g) => {
-        const input = build(g);
+      fc.property(mixedInputArb, (g) => {
+        const input = buildMixed(g);
         const plan = policy.plan(input);
         const max = plan.state.maxContainers;
         if (max > 0) {
@@ -102,10 +135,11 @@ describe.each(POLICIES.map((p) => [p.name, p] as const))('policy %s', (_name, po
 
   it('shuts down only booting or idle instances with nothing on them, planned or running, never on hold', () => {
     fc.assert(
-      fc.property(inputArb, (g) => {
-        const input = build(g);
+      fc.property(mixedInputArb, (g) => {
+        const input = buildMixed(g);
         const plan = policy.plan(input);
-        const ref = planArvados(input);
+        // The over-quota shutdowns are arvados's on the same (for spot-fallback, widened) queue.
+        const ref = planArvados(passInput(policy, input));
         const byId = new Map(input.pool.instances.filter((v) => v.instanceId !== '').map((v) => [v.instanceId, v]));
         const startedOn = new Set(plan.start.map((s) => s.instanceId));
         expect(new Set(plan.shutdown).size).toBe(plan.shutdown.length);
@@ -129,8 +163,8 @@ describe.each(POLICIES.map((p) => [p.name, p] as const))('policy %s', (_name, po
 
   it('is deterministic, whatever the order of the snapshots', () => {
     fc.assert(
-      fc.property(inputArb, fc.integer(), (g, seed) => {
-        const input = build(g);
+      fc.property(mixedInputArb, fc.integer(), (g, seed) => {
+        const input = buildMixed(g);
         const a = policy.plan(input);
         const rnd = shuffler(seed);
         const shuffled: MapperInput = {
@@ -151,11 +185,58 @@ describe.each(POLICIES.map((p) => [p.name, p] as const))('policy %s', (_name, po
 describe.each(POLICIES.filter((p) => p.name.startsWith('lean')).map((p) => [p.name, p] as const))('policy %s', (_name, policy) => {
   it('decides about containers exactly as arvados does', () => {
     fc.assert(
-      fc.property(inputArb, (g) => {
-        const input = build(g);
+      fc.property(mixedInputArb, (g) => {
+        const input = buildMixed(g);
         const plan = comparable(policy.plan(input));
         const ref = comparable(planArvados(input));
         expect({ ...plan, shutdown: [], extraState: '' }).toEqual({ ...ref, shutdown: [], extraState: '' });
+      }),
+      runs,
+    );
+  });
+});
+
+describe.each([...SPOT_OPTIONS].map(([name, opts]) => [name, opts] as const))('policy %s', (name, opts) => {
+  const policy = POLICIES.find((p) => p.name === name)!;
+
+  it('widens only preemptible containers, keeping their types and adding only on-demand twins, in price order', () => {
+    fc.assert(
+      fc.property(mixedInputArb, (g) => {
+        const input = buildMixed(g);
+        const wide = fallbackView(input, opts).input.queue.entries;
+        expect([...wide.keys()]).toEqual([...input.queue.entries.keys()]);
+        for (const [uuid, ent] of input.queue.entries) {
+          const w = wide.get(uuid)!;
+          if (w === ent) continue;
+          expect(ent.container.schedulingParameters.preemptible).toBe(true);
+          expect(['Queued', 'Locked']).toContain(ent.container.state);
+          expect(input.pool.running.has(uuid)).toBe(false);
+          expect(w.instanceTypes).toBe(withOnDemandTwins(ent.instanceTypes, input.config));
+          for (const t of ent.instanceTypes) expect(w.instanceTypes).toContain(t);
+          for (const t of w.instanceTypes.filter((x) => !ent.instanceTypes.includes(x))) {
+            expect(t.preemptible).toBe(false);
+            expect(ent.instanceTypes.some((p) => p.providerType === t.providerType && p.vcpus === t.vcpus && p.ram === t.ram)).toBe(true);
+            expect(accommodates(typeResources(t), ent.resources)).toBe(true);
+          }
+          expect([...w.instanceTypes].sort(compareInstanceTypes)).toEqual(w.instanceTypes);
+        }
+      }),
+      runs,
+    );
+  });
+
+  it('plans what arvados plans on the widened queue, and exactly what it plans when nothing falls back', () => {
+    fc.assert(
+      fc.property(mixedInputArb, (g) => {
+        const input = buildMixed(g);
+        const view = fallbackView(input, opts);
+        const plan = comparable(policy.plan(input));
+        const ref = comparable(planArvados(view.input));
+        expect({ ...plan, extraState: '' }).toEqual({ ...ref, extraState: '' });
+        if (view.widened.length === 0 && input.queue.entries.size > 0 && (input.state as { fallenBack?: unknown }).fallenBack === undefined) {
+          expect(view.input).toBe(input);
+          expect(plan).toEqual(comparable(planArvados(input)));
+        }
       }),
       runs,
     );
