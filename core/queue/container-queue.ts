@@ -112,7 +112,12 @@ export class ContainerQueue {
       for (const [uuid, ctr] of got) {
         if (skip.has(uuid)) continue;
         const old = this.entries.get(uuid);
-        if (old !== undefined) this.entries.set(uuid, { ...old, container: ctr });
+        // Spelled out rather than `{ ...old, container: ctr }`: the same object (entries have
+        // exactly these fields, in this order), without a generic clone for every entry of
+        // every poll, which was the most expensive line of a long simulated replay.
+        if (old !== undefined) {
+          this.entries.set(uuid, { container: ctr, resources: old.resources, instanceTypes: old.instanceTypes, firstSeenAt: old.firstSeenAt });
+        }
         else {
           const ent = added.get(uuid);
           if (ent !== undefined) this.entries.set(uuid, ent);
