@@ -20,7 +20,7 @@ import {
 } from './spot-fallback-policy.js';
 
 const SPOT_EAGER: SpotFallbackOptions = { onCapacity: true, patienceMs: 0, minLockCount: 2 };
-const SPOT_CAPACITY_ONLY: SpotFallbackOptions = { onCapacity: true, patienceMs: Infinity, minLockCount: 0 };
+const SPOT_CAPACITY_GRACE: SpotFallbackOptions = { onCapacity: true, capacityGraceMs: 300_000, patienceMs: Infinity, minLockCount: 0 };
 
 const POLICIES: MapperPolicy[] = [
   packingPolicy,
@@ -30,14 +30,14 @@ const POLICIES: MapperPolicy[] = [
   makeLeanPolicy('lean-room', { idleGraceFraction: 0.5, trimBooting: false, warmFactor: 2, windowMs: 600_000, reserveCountsRoom: true }),
   spotFallbackPolicy,
   makeSpotFallbackPolicy('spot-fallback-eager', SPOT_EAGER),
-  makeSpotFallbackPolicy('spot-fallback-capacity-only', SPOT_CAPACITY_ONLY),
+  makeSpotFallbackPolicy('spot-fallback-capacity-grace', SPOT_CAPACITY_GRACE),
 ];
 
 /** The options of each spot-fallback variant above, by name. */
 const SPOT_OPTIONS = new Map<string, SpotFallbackOptions>([
   [spotFallbackPolicy.name, SPOT_FALLBACK_DEFAULTS],
   ['spot-fallback-eager', SPOT_EAGER],
-  ['spot-fallback-capacity-only', SPOT_CAPACITY_ONLY],
+  ['spot-fallback-capacity-grace', SPOT_CAPACITY_GRACE],
 ]);
 
 /**

@@ -182,6 +182,13 @@ describe('spot-fallback policy', () => {
     expect((done.state as SpotFallbackState).fallenBack).toBeUndefined();
   });
 
+  it('with capacityGraceMs, falls back at capacity only once the container has waited that long', () => {
+    const opts: SpotFallbackOptions = { ...SPOT_FALLBACK_DEFAULTS, capacityGraceMs: 2 * MIN };
+    expect(planSpotFallback(input({ ctrs: [{ c: spot(1), seen: NOW - MIN }], full: [S1.name] }), opts).create).toEqual([]);
+    const plan = planSpotFallback(input({ ctrs: [{ c: spot(1), seen: NOW - 2 * MIN }], full: [S1.name] }), opts);
+    expect(plan.create.map((c) => c.type.name)).toEqual([T1.name]);
+  });
+
   it('with minLockCount, falls back for a container locked before', () => {
     const opts: SpotFallbackOptions = { ...SPOT_FALLBACK_DEFAULTS, onCapacity: false, minLockCount: 2 };
     const pool = new FakePool();

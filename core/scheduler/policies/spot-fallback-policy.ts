@@ -23,6 +23,12 @@ export interface SpotFallbackOptions {
   /** Fall back when every one of the container's preemptible types is at capacity. */
   readonly onCapacity: boolean;
   /**
+   * With `onCapacity`: only once the container has been in the queue this long (ms since
+   * first seen), so that it may still get room on a spot instance that frees up; default
+   * 0 (at once).
+   */
+  readonly capacityGraceMs?: number;
+  /**
    * Fall back once the container has been in the queue this long (ms since first seen);
    * Infinity = never. The default, 10 minutes, is several times what a healthy spot start
    * takes (lock, create, a 90 s to 4 min boot) and ten capacity-error memories (1 min).
@@ -128,7 +134,7 @@ export function fallbackView(input: MapperInput, opts: SpotFallbackOptions = SPO
     const wide = withOnDemandTwins(ent.instanceTypes, config);
     if (wide === ent.instanceTypes) continue;
     let falls = remembered.has(uuid) || now - ent.firstSeenAt >= opts.patienceMs || (opts.minLockCount > 0 && (c.lockCount ?? 0) >= opts.minLockCount);
-    if (!falls && opts.onCapacity) {
+    if (!falls && opts.onCapacity && now - ent.firstSeenAt >= (opts.capacityGraceMs ?? 0)) {
       let all = allAtCapacity.get(ent.instanceTypes);
       if (all === undefined) {
         all = ent.instanceTypes.every((t) => pool.atCapacity(t));
