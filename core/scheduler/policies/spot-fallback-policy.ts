@@ -57,6 +57,8 @@ export interface SpotFallbackState extends SchedulerState {
 }
 
 const widenedCache = new WeakMap<object, WeakMap<readonly InstanceType[], readonly InstanceType[]>>();
+/** Widened copies of queue entries (entries are immutable), so that a pass does not copy again. */
+const entryCache = new WeakMap<QueueEntry, QueueEntry>();
 
 /**
  * `types` plus the on-demand type each preemptible one stands for (same provider type,
@@ -118,8 +120,8 @@ export interface FallbackView {
  * The input with the type list of every container that falls back widened by
  * withOnDemandTwins: preemptible, Queued or Locked, priority > 0, not running or starting,
  * with an on-demand twin, and one of: remembered in `input.state` as fallen back; every
- * preemptible type at capacity (`onCapacity`); first seen at least `patienceMs` ago;
- * lock_count at least `minLockCount`. Other entries are the input's own objects; when
+ * preemptible type at capacity (`onCapacity`, once first seen `capacityGraceMs` ago);
+ * first seen at least `patienceMs` ago; lock_count at least `minLockCount`. Other entries are the input's own objects; when
  * nothing falls back, the input itself is returned.
  */
 export function fallbackView(input: MapperInput, opts: SpotFallbackOptions = SPOT_FALLBACK_DEFAULTS): FallbackView {
@@ -142,7 +144,13 @@ export function fallbackView(input: MapperInput, opts: SpotFallbackOptions = SPO
       }
       falls = all;
     }
-    if (falls) replaced.push([uuid, { ...ent, instanceTypes: wide }]);
+    if (!falls) continue;
+    let copy = entryCache.get(ent);
+    if (copy === undefined || copy.instanceTypes !== wide) {
+      copy = { ...ent, instanceTypes: wide };
+      entryCache.set(ent, copy);
+    }
+    replaced.push([uuid, copy]);
   }
   if (replaced.length === 0) return { input, widened: [] };
   const entries = new Map(queue.entries);
