@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { accommodates, subtract, typeResources } from '../domain/node-size.js';
 import type { Resources } from '../domain/resources.js';
 import { planArvados } from './arvados-policy.js';
-import { build, inputArb, runs as sharedRuns } from '../../test/fakes/sched-mapper-input.js';
+import { build, inputArb, PlanCoverage, runs as sharedRuns } from '../../test/fakes/sched-mapper-input.js';
 import type { MapperInput, Plan } from './policy.js';
 
 // The reference policy gets more runs than the others (FC_RUNS still overrides).
@@ -13,10 +13,12 @@ const runs = { ...sharedRuns, numRuns: Number(process.env.FC_RUNS ?? 200) };
 
 describe('arvados policy properties', () => {
   it('never starts a container on a VM without room, or on one that cannot take it', () => {
+    const coverage = new PlanCoverage();
     fc.assert(
       fc.property(inputArb, (g) => {
         const input = build(g);
         const plan = planArvados(input);
+        coverage.note(plan);
         const perInstance = input.config.Containers.CloudVMs.MaxRunningContainersPerInstance;
         const byId = new Map(input.pool.instances.filter((v) => v.instanceId !== '').map((v) => [v.instanceId, v]));
         const left = new Map<string, { r: Resources; n: number }>();
@@ -46,6 +48,8 @@ describe('arvados policy properties', () => {
       }),
       runs,
     );
+    // Starts, creates, locks, unlocks and shutdowns each occur in at least 2 % of the plans.
+    coverage.check(0.02);
   });
 
   it('never exceeds MaxInstances, the quota or the create concurrency limit', () => {

@@ -13,8 +13,13 @@ import { containerUuid, instanceType, makeContainer, testCluster, typeMap } from
 export const TYPES: InstanceType[] = [1, 2, 3, 4, 6, 8].map((i) => instanceType(i));
 export const NOW = 1_000_000;
 
+/** Mostly false: blockers (quota, throttles, capacity) on every input would leave nothing to plan. */
+const rarely = fc.constantFrom(false, false, false, true);
+/** 0 (no limit) half the time, else a limit from 1 to `max`. */
+const limit = (max: number) => fc.oneof(fc.constant(0), fc.integer({ min: 1, max }));
+
 const ctrArb = fc.record({
-  state: fc.constantFrom('Queued', 'Queued', 'Locked', 'Locked', 'Running', 'Complete'),
+  state: fc.constantFrom('Queued', 'Queued', 'Locked', 'Locked', 'Locked', 'Running', 'Complete'),
   priority: fc.integer({ min: 0, max: 4 }),
   vcpus: fc.integer({ min: 0, max: 4 }),
   ramMiB: fc.integer({ min: 64, max: 5000 }),
@@ -24,28 +29,32 @@ const ctrArb = fc.record({
 
 const instArb = fc.record({
   type: fc.integer({ min: 0, max: TYPES.length - 1 }),
-  state: fc.constantFrom<WorkerState>(...WORKER_STATES, 'idle', 'idle', 'running', 'booting'),
+  state: fc.constantFrom<WorkerState>(...WORKER_STATES, 'idle', 'idle', 'idle', 'idle', 'running', 'running', 'booting'),
   behavior: fc.constantFrom('run', 'run', 'run', 'hold', 'drain'),
-  pending: fc.boolean(),
+  pending: rarely,
   runs: fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 3 }),
   idleFor: fc.integer({ min: 0, max: 150_000 }),
+  /** Half the instances take the cheapest type container N can use (when N exists and fits), so that instances often suit the queue. */
+  forCtr: fc.option(fc.integer({ min: 0, max: 39 }), { freq: 2, nil: undefined }),
 });
 
 export const inputArb = fc.record({
-  ctrs: fc.array(ctrArb, { maxLength: 40 }),
-  insts: fc.array(instArb, { maxLength: 12 }),
+  ctrs: fc.array(ctrArb, { maxLength: 40, size: 'medium' }),
+  insts: fc.array(instArb, { maxLength: 12, size: 'medium' }),
   maxInstances: fc.integer({ min: 0, max: 12 }),
   perInstance: fc.integer({ min: 0, max: 3 }),
   priceFactor: fc.constantFrom(0, 1, 1.5, 3, 10),
   supervisorFraction: fc.constantFrom(0, 0.2, 0.5),
   createOps: fc.integer({ min: 0, max: 3 }),
-  quotaError: fc.boolean(),
-  createBlocked: fc.boolean(),
-  atCapacity: fc.array(fc.boolean(), { minLength: TYPES.length, maxLength: TYPES.length }),
-  maxContainers: fc.integer({ min: 0, max: 15 }),
-  withinQuota: fc.integer({ min: 0, max: 6 }),
-  last503: fc.constantFrom(0, 500_000, 990_000),
+  quotaError: rarely,
+  createBlocked: rarely,
+  atCapacity: fc.array(rarely, { minLength: TYPES.length, maxLength: TYPES.length }),
+  maxContainers: limit(15),
+  withinQuota: limit(6),
+  last503: fc.constantFrom(0, 0, 500_000, 990_000),
   last503Seen: fc.constantFrom(0, 500_000),
+  /** A third of the inputs have no blocker at all (see `opened`), so that starts and creates happen. */
+  open: fc.constantFrom(false, false, true),
 });
 
 export type Generated = typeof inputArb extends fc.Arbitrary<infer G> ? G : never;
@@ -62,11 +71,7 @@ export const spotArb = fc.record({
   spotAtCapacity: fc.array(fc.boolean(), { minLength: TYPES.length, maxLength: TYPES.length }),
   lockCounts: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 40, maxLength: 40 }),
   fallenBack: fc.array(fc.integer({ min: 0, max: 39 }), { maxLength: 5 }),
-  /**
-   * No quota error, create throttle or limit, 503 or concurrency limit, and MaxInstances above the
-   * instance count, so that locks, starts and creates happen (MaxInstances
-   * still binds).
-   */
+  /** The base input `opened` (see there). */
   open: fc.boolean(),
 });
 
@@ -76,14 +81,21 @@ export type GeneratedSpot = typeof spotArb extends fc.Arbitrary<infer G> ? G : n
 export const mixedInputArb = fc.record({ base: inputArb, spot: fc.option(spotArb, { nil: undefined }) });
 
 export function buildMixed(m: { base: Generated; spot: GeneratedSpot | undefined }): MapperInput {
-  if (m.spot?.open !== true) return build(m.base, m.spot);
-  const b = m.base;
-  // MaxInstances then leaves room for up to b.maxInstances creates (0 stays unlimited).
-  const maxInstances = b.maxInstances === 0 ? 0 : b.insts.length + b.maxInstances;
-  return build({ ...b, quotaError: false, createBlocked: false, maxContainers: 0, withinQuota: 0, last503: 0, last503Seen: 0, createOps: 0, maxInstances }, m.spot);
+  return build(m.spot?.open === true ? { ...m.base, open: true } : m.base, m.spot);
 }
 
-export function build(g: Generated, spot?: GeneratedSpot): MapperInput {
+/**
+ * No quota error, create throttle or limit, 503 or concurrency limit, and MaxInstances above
+ * the instance count (0 stays unlimited), so that locks, starts and creates happen while
+ * MaxInstances still binds.
+ */
+function opened(g: Generated): Generated {
+  const maxInstances = g.maxInstances === 0 ? 0 : g.insts.length + g.maxInstances;
+  return { ...g, quotaError: false, createBlocked: false, maxContainers: 0, withinQuota: 0, last503: 0, last503Seen: 0, createOps: 0, maxInstances };
+}
+
+export function build(generated: Generated, spot?: GeneratedSpot): MapperInput {
+  const g = generated.open ? opened(generated) : generated;
   const types: readonly InstanceType[] = spot === undefined ? TYPES : Object.values(autofillPreemptible(typeMap(TYPES), spot.priceFactor, 'InstanceTypes', []));
   const spotOf = (t: InstanceType): InstanceType => (spot === undefined ? t : types.find((x) => x.name === `${t.name}.preemptible`)!);
   const config: ClusterConfig = testCluster({
@@ -111,11 +123,14 @@ export function build(g: Generated, spot?: GeneratedSpot): MapperInput {
   const running = new Map<string, number>();
   const claimed = new Set<string>();
   const instances: InstanceView[] = g.insts.map((x, i) => {
-    const runs = x.pending
+    // An idle worker runs nothing (the pool calls a worker with containers running).
+    const runs = x.pending || x.state === 'idle'
       ? []
       : [...new Set(x.runs.map((n) => containerUuid(n)))].filter((uuid) => !claimed.has(uuid) && (claimed.add(uuid), true)).sort();
     for (const uuid of runs) running.set(uuid, 0);
-    const type = spot?.spotInstances[i] === true ? spotOf(TYPES[x.type]!) : TYPES[x.type]!;
+    const suited = x.forCtr === undefined ? undefined : entries.get(containerUuid(x.forCtr))?.instanceTypes[0];
+    const base = suited !== undefined && !suited.preemptible ? suited : TYPES[x.type]!;
+    const type = spot?.spotInstances[i] === true ? spotOf(base) : base;
     return {
       instanceId: x.pending ? '' : `i-${String(i).padStart(4, '0')}`,
       address: '',
@@ -157,6 +172,27 @@ export function build(g: Generated, spot?: GeneratedSpot): MapperInput {
       ...(spot !== undefined && spot.fallenBack.length > 0 ? { fallenBack: [...new Set(spot.fallenBack.map((n) => containerUuid(n)))].sort() } : {}),
     },
   };
+}
+
+/**
+ * Counts the plans of a property run that lock, unlock, start, create and shut down, so that
+ * a suite can show its inputs exercise every kind of action: a property over plans that
+ * never start anything would hold whatever the mapper does.
+ */
+export class PlanCoverage {
+  private readonly seen = { plans: 0, lock: 0, unlock: 0, start: 0, create: 0, shutdown: 0 };
+
+  note(plan: { readonly lock: readonly unknown[]; readonly unlock: readonly unknown[]; readonly start: readonly unknown[]; readonly create: readonly unknown[]; readonly shutdown: readonly unknown[] }): void {
+    this.seen.plans++;
+    for (const k of ['lock', 'unlock', 'start', 'create', 'shutdown'] as const) if (plan[k].length > 0) this.seen[k]++;
+  }
+
+  /** Throws, naming the counts, unless each kind of action occurred in at least `fraction` of the plans. */
+  check(fraction: number): void {
+    const floor = Math.ceil(this.seen.plans * fraction);
+    const short = (['lock', 'unlock', 'start', 'create', 'shutdown'] as const).filter((k) => this.seen[k] < floor);
+    if (short.length > 0) throw new Error(`generated inputs too tame: ${short.join(', ')} in fewer than ${floor} of ${this.seen.plans} plans (${JSON.stringify(this.seen)})`);
+  }
 }
 
 // A fixed seed keeps the suite deterministic; FC_SEED and FC_RUNS explore further.
