@@ -1,7 +1,7 @@
 // `Clusters.<id>.InstanceTypes`: parsed as Arvados' InstanceTypeMap.UnmarshalJSON,
 // checkGPU-style validation and autofillPreemptible do it.
 import type { GpuSpec, InstanceType } from '../domain/instance-type.js';
-import { NO_GPU } from '../domain/instance-type.js';
+import { NO_GPU, sameHardware } from '../domain/instance-type.js';
 import { ConfigError, describeFound } from './config-error.js';
 import { ConfigReader, isPlainMap } from './config-reader.js';
 import { parseGoFloat } from './go-float.js';
@@ -110,19 +110,11 @@ export function autofillPreemptible(
 
 function sameType(a: InstanceType, b: InstanceType): boolean {
   return (
+    sameHardware(a, b) &&
     a.name === b.name &&
-    a.providerType === b.providerType &&
-    a.vcpus === b.vcpus &&
-    a.ram === b.ram &&
-    a.scratch === b.scratch &&
     a.includedScratch === b.includedScratch &&
     a.addedScratch === b.addedScratch &&
     a.price === b.price &&
-    a.preemptible === b.preemptible &&
-    a.gpu.stack === b.gpu.stack &&
-    a.gpu.driverVersion === b.gpu.driverVersion &&
-    a.gpu.hardwareTarget === b.gpu.hardwareTarget &&
-    a.gpu.deviceCount === b.gpu.deviceCount &&
-    a.gpu.vram === b.gpu.vram
+    a.preemptible === b.preemptible
   );
 }

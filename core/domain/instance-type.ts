@@ -35,6 +35,21 @@ export const NO_GPU: GpuSpec = Object.freeze({
   vram: 0,
 });
 
+/** Whether two instance types have the same machine: provider type, VCPUs, RAM, scratch and GPUs (not name, price or market). */
+export function sameHardware(a: InstanceType, b: InstanceType): boolean {
+  return (
+    a.providerType === b.providerType &&
+    a.vcpus === b.vcpus &&
+    a.ram === b.ram &&
+    a.scratch === b.scratch &&
+    a.gpu.stack === b.gpu.stack &&
+    a.gpu.driverVersion === b.gpu.driverVersion &&
+    a.gpu.hardwareTarget === b.gpu.hardwareTarget &&
+    a.gpu.deviceCount === b.gpu.deviceCount &&
+    a.gpu.vram === b.gpu.vram
+  );
+}
+
 /**
  * An InstanceType as Arvados (Go) marshals it: field names as keys, `Name` and `Scratch`
  * left out (they are `json:"-"`). The management API and crunch-run's config both use it.

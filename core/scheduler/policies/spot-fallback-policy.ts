@@ -13,7 +13,7 @@
 // check a container against its sized list (a start or create names an instance or a type,
 // not a list), so nothing downstream refuses the wider choice.
 import type { ClusterConfig } from '../../config/cluster-config.js';
-import type { InstanceType } from '../../domain/instance-type.js';
+import { sameHardware, type InstanceType } from '../../domain/instance-type.js';
 import { compareInstanceTypes } from '../../domain/node-size.js';
 import type { QueueEntry } from '../../queue/queue-snapshot.js';
 import { planPass } from '../mapper-pass.js';
@@ -95,19 +95,6 @@ function computeTwins(types: readonly InstanceType[], config: ClusterConfig): re
   return Object.freeze([...types, ...extra].sort(compareInstanceTypes));
 }
 
-function sameHardware(a: InstanceType, b: InstanceType): boolean {
-  return (
-    a.providerType === b.providerType &&
-    a.vcpus === b.vcpus &&
-    a.ram === b.ram &&
-    a.scratch === b.scratch &&
-    a.gpu.stack === b.gpu.stack &&
-    a.gpu.driverVersion === b.gpu.driverVersion &&
-    a.gpu.hardwareTarget === b.gpu.hardwareTarget &&
-    a.gpu.deviceCount === b.gpu.deviceCount &&
-    a.gpu.vram === b.gpu.vram
-  );
-}
 
 /** The input the reference pass sees, and which containers fell back. */
 export interface FallbackView {
