@@ -1,6 +1,6 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { loadScenarioFile } from '../../sim/scenario/scenario.js';
 import { World } from '../../sim/world/world.js';
 import { parseConfigText } from '../config/load-config-file.js';
 import { findPostgresBin, startPostgres, type PostgresServer } from '../dblock/postgres-server.fixture.js';
+import { makeSelfSignedCert, pingHttps } from '../management/self-signed-cert.fixture.js';
 import { Daemon, DaemonConfigError } from './daemon.js';
 import { ARVADOS_SELF_EXE, chooseRunner } from './runner-binary.js';
 
@@ -135,10 +136,6 @@ describe('Daemon', () => {
 
 describe('Daemon over https', () => {
   it('refuses a bad TLS setting naming it; serves https; reloadTls swaps the certificate or keeps it', { timeout: 60_000 }, async () => {
-    const { copyFile } = await import('node:fs/promises');
-    const https = await import('node:https');
-    const { X509Certificate } = await import('node:crypto');
-    const { makeSelfSignedCert } = await import('../management/self-signed-cert.fixture.js');
     const a = makeSelfSignedCert(dir, 'daemon-a');
     const b = makeSelfSignedCert(dir, 'daemon-b');
     const certFile = join(dir, 'served.crt');
@@ -169,17 +166,7 @@ describe('Daemon over https', () => {
       expect(daemon.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       expect(daemon.tls).toBe(true);
       const port = Number(new URL(daemon.url).port);
-      const ping = (ca: string) =>
-        new Promise<{ body: string; fingerprint: string }>((resolve, reject) => {
-          https
-            .get({ host: '127.0.0.1', port, path: '/_health/ping', ca, agent: false, headers: { Authorization: `Bearer ${config.ManagementToken}` } }, (res) => {
-              const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
-              let body = '';
-              res.on('data', (c: Buffer) => (body += c.toString()));
-              res.on('end', () => resolve({ body, fingerprint }));
-            })
-            .on('error', reject);
-        });
+      const ping = (ca: string) => pingHttps(port, config.ManagementToken, ca);
       const pemA = await readFile(a.certFile, 'utf8');
       const pemB = await readFile(b.certFile, 'utf8');
       expect(await ping(pemA)).toEqual({ body: '{"health":"OK"}\n', fingerprint: new X509Certificate(pemA).fingerprint256 });

@@ -7,13 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import { parse, stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeSelfSignedCert } from '../../prod/management/self-signed-cert.fixture.js';
+import { makeSelfSignedCert, pingHttps } from '../../prod/management/self-signed-cert.fixture.js';
 import { BIN, distProblem, killAll, Proc, REPO_ROOT, waitForStatus } from './processes.js';
 
 const SCENARIO = join(REPO_ROOT, 'test', 'e2e', 'small-world.yaml');
@@ -225,17 +223,7 @@ describe.skipIf(skip)('vmdispatch serve against vmdispatch world (separate proce
 
     const serve = new Proc('serve(https)', ['serve', '--config', configFile]);
     await serve.waitForStderr(/ msg="dispatcher started" .*Listen="https:\/\/127\.0\.0\.1:\d+"/, READY_MS);
-    const ping = (ca: string) =>
-      new Promise<{ body: string; fingerprint: string }>((resolve, reject) => {
-        https
-          .get({ host: '127.0.0.1', port: Number(port), path: '/_health/ping', ca, agent: false, headers: { Authorization: `Bearer ${w.managementToken}` } }, (res) => {
-            const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
-            let body = '';
-            res.on('data', (c: Buffer) => (body += c.toString()));
-            res.on('end', () => resolve({ body, fingerprint }));
-          })
-          .on('error', reject);
-      });
+    const ping = (ca: string) => pingHttps(Number(port), w.managementToken, ca);
     const pemA = await readFile(a.certFile, 'utf8');
     const pemB = await readFile(b.certFile, 'utf8');
     expect(await ping(pemA)).toEqual({ body: '{"health":"OK"}\n', fingerprint: new X509Certificate(pemA).fingerprint256 });
