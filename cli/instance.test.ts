@@ -7,6 +7,8 @@ import { nullLogger } from '../core/ports/logger.js';
 import { PromMetrics } from '../prod/metrics/prom-metrics.js';
 import { createManagementHandler } from '../prod/management/management-handler.js';
 import { startManagementServer, type RunningServer } from '../prod/management/management-server.js';
+import { makeSelfSignedCert } from '../prod/management/self-signed-cert.fixture.js';
+import { loadTlsCredentials } from '../prod/management/tls-files.js';
 import { SystemClock } from '../prod/system-clock.js';
 import { FakeMgmtPool, mgmtInstanceType, mgmtView } from '../test/fakes/mgmt-pool.js';
 import { FakeQueueView } from '../test/fakes/mgmt-queue.js';
@@ -50,10 +52,9 @@ async function run(...argv: string[]): Promise<{ code: number; stdout: string; s
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'vmdispatch-instance-cli-'));
-  pool = new FakeMgmtPool();
-  const handler = createManagementHandler({
+/** The management API over the shared fake pool and an empty queue. */
+function managementHandler() {
+  return createManagementHandler({
     token: TOKEN,
     pool,
     queue: new FakeQueueView(),
@@ -62,7 +63,12 @@ beforeAll(async () => {
     clock: new SystemClock(),
     logger: nullLogger,
   });
-  server = await startManagementServer(handler, { host: '127.0.0.1', port: 0 });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vmdispatch-instance-cli-'));
+  pool = new FakeMgmtPool();
+  server = await startManagementServer(managementHandler(), { host: '127.0.0.1', port: 0 });
   config = await writeConfig('config.yml', configText([`http://127.0.0.1:${server.port}`]));
   const gone = await startManagementServer((_q, s) => s.end(), { host: '127.0.0.1', port: 0 });
   closedPort = gone.port;
@@ -192,20 +198,9 @@ describe('vmdispatch instance through the command table', () => {
 describe('vmdispatch instance against an https management API', () => {
   let tlsServer: RunningServer;
   beforeAll(async () => {
-    const { makeSelfSignedCert } = await import('../prod/management/self-signed-cert.fixture.js');
-    const { loadTlsCredentials } = await import('../prod/management/tls-files.js');
     const cert = makeSelfSignedCert(dir, 'admin');
     const tls = await loadTlsCredentials({ Certificate: `file://${cert.certFile}`, Key: `file://${cert.keyFile}` }, 'Clusters.zzzzz');
-    const handler = createManagementHandler({
-      token: TOKEN,
-      pool,
-      queue: new FakeQueueView(),
-      registry: new PromMetrics().registry,
-      health: () => Promise.resolve(),
-      clock: new SystemClock(),
-      logger: nullLogger,
-    });
-    tlsServer = await startManagementServer(handler, { host: '127.0.0.1', port: 0 }, { tls });
+    tlsServer = await startManagementServer(managementHandler(), { host: '127.0.0.1', port: 0 }, { tls });
   });
   afterAll(async () => {
     await tlsServer.close();

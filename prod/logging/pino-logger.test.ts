@@ -1,17 +1,9 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../core/ports/clock.js';
+import { fixedClock, ROOT, TOKEN } from './log-secrets.fixture.js';
 import { createLogger, logLevelFromConfig, type LoggerOptions } from './pino-logger.js';
 import { REDACTED, Redactor, isSensitiveKey } from './redact.js';
 
-const TOKEN = 'xyzzy3management7token9abcdefghijklmnop';
-const ROOT = 'systemroot0token1with2many3characters4';
-
-const fixedClock: Clock = {
-  now: () => Date.UTC(2026, 0, 2, 3, 4, 5, 678),
-  setTimer: () => ({ cancel() {} }),
-  sleep: () => Promise.resolve(),
-};
 
 function capture(opts: LoggerOptions = {}) {
   const stream = new PassThrough();

@@ -1,18 +1,10 @@
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../core/ports/clock.js';
+import { fixedClock, ROOT, TOKEN } from './log-secrets.fixture.js';
 import { createLogger, logFormatFromConfig, type LogFormat } from './pino-logger.js';
 import { formatTextLine, quoteTextValue } from './text-format.js';
 
-const TOKEN = 'xyzzy3management7token9abcdefghijklmnop';
-const ROOT = 'systemroot0token1with2many3characters4';
-
-const fixedClock: Clock = {
-  now: () => Date.UTC(2026, 0, 2, 3, 4, 5, 678),
-  setTimer: () => ({ cancel() {} }),
-  sleep: () => Promise.resolve(),
-};
 
 function capture(format: LogFormat, level: 'debug' | 'info' = 'info') {
   const stream = new PassThrough();
