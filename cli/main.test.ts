@@ -1,7 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../test/support/cli.js';
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = `${ROOT}dist/cli/bin.js`;
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 describe('vmdispatch', () => {
@@ -29,5 +33,16 @@ describe('vmdispatch', () => {
       expect(r.code, name).toBe(2);
       expect(r.stderr).toContain(`vmdispatch: unknown command ${JSON.stringify(name)}`);
     }
+  });
+});
+
+describe('the README main command', () => {
+  // `npx vmdispatch` runs dist/cli/bin.js itself: the build must leave it executable (tsc
+  // writes it 644, and npm ci does not mark the root package's own bin).
+  it.skipIf(process.env['CI'] === undefined && !existsSync(BIN))('npx vmdispatch runs from the repository root after a build', () => {
+    expect(statSync(BIN).mode & 0o111).not.toBe(0);
+    const r = spawnSync('npx', ['--no-install', 'vmdispatch', '--version'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe(`vmdispatch ${pkg.version} (node ${process.version})`);
   });
 });
