@@ -3,7 +3,6 @@
 // Exit 0 when every check passed, 1 when one failed, 2 for bad input.
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/config/config-error.js';
 import type { ClusterConfig } from '../core/config/cluster-config.js';
 import type { InstanceType } from '../core/domain/instance-type.js';
@@ -16,6 +15,7 @@ import { createLogger } from '../prod/logging/pino-logger.js';
 import { parseDispatchPrivateKey } from '../prod/ssh/keys.js';
 import { sshExecutorFactory } from '../prod/ssh/ssh-executor.js';
 import { SystemClock } from '../prod/system-clock.js';
+import { parseCommandArgs } from './args.js';
 import { InputError } from './errors.js';
 import type { Command } from './main.js';
 
@@ -24,23 +24,11 @@ const USAGE =
   '         [--instance-type NAME] [--destroy-existing] [--command CMD] [--pause-before-destroy]';
 const DEFAULT_SET_ID = 'zzzzz-zzzzz-zzzzzzcloudtest';
 
-interface Flags {
-  config?: string;
-  cluster?: string;
-  'instance-set-id'?: string;
-  'image-id'?: string;
-  'instance-type'?: string;
-  'destroy-existing'?: boolean;
-  command?: string;
-  'pause-before-destroy'?: boolean;
-  help?: boolean;
-}
 
 export const command: Command = {
   async run(argv) {
-    let values: Flags;
-    try {
-      ({ values } = parseArgs({
+    const { values } = parseCommandArgs(
+      {
         args: [...argv],
         options: {
           config: { type: 'string' },
@@ -55,10 +43,9 @@ export const command: Command = {
         },
         strict: true,
         allowPositionals: false,
-      }));
-    } catch (e) {
-      throw new InputError(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
-    }
+      },
+      USAGE,
+    );
     if (values.help === true) {
       console.log(USAGE);
       return 0;

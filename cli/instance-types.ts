@@ -2,7 +2,6 @@
 // prints the eligible instance types for one container, in the order the dispatcher would
 // try them, as {"types":[...]}.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { formatByteSize } from '../core/config/units.js';
 import { parseContainerRecord } from '../core/domain/container-record.js';
 import type { Container } from '../core/domain/container.js';
@@ -11,6 +10,7 @@ import { chooseInstanceType, resourcesNeeded } from '../core/domain/node-size.js
 import { RecordError } from '../core/domain/record-error.js';
 import { ConstraintsNotSatisfiableError } from '../core/ports/errors.js';
 import { ConfigFileError, loadConfigFile } from '../prod/config/load-config-file.js';
+import { parseCommandArgs } from './args.js';
 import { CheckFailed, InputError } from './errors.js';
 import type { Command } from './main.js';
 
@@ -18,9 +18,8 @@ const USAGE = 'usage: vmdispatch instance-types --config CONFIG.yml --container 
 
 export const command: Command = {
   async run(argv) {
-    let values: { config?: string; container?: string; cluster?: string; help?: boolean };
-    try {
-      ({ values } = parseArgs({
+    const { values } = parseCommandArgs(
+      {
         args: [...argv],
         options: {
           config: { type: 'string' },
@@ -30,10 +29,9 @@ export const command: Command = {
         },
         strict: true,
         allowPositionals: false,
-      }));
-    } catch (e) {
-      throw new InputError(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
-    }
+      },
+      USAGE,
+    );
     if (values.help === true) {
       console.log(USAGE);
       return 0;

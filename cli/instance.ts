@@ -2,10 +2,10 @@
 // management API, after the reference's `arvados-server instance` (adminclient.go): the same
 // requests to every Services.DispatchCloud.InternalURLs entry with the ManagementToken, the
 // same output and exit codes.
-import { parseArgs } from 'node:util';
 import type { ClusterConfig } from '../core/config/cluster-config.js';
 import { ConfigFileError, loadConfigFile } from '../prod/config/load-config-file.js';
 import { managementRequest } from '../prod/management/management-client.js';
+import { parseCommandArgs } from './args.js';
 import { InputError } from './errors.js';
 import type { Command } from './main.js';
 
@@ -173,10 +173,8 @@ export async function runInstanceCommand(argv: readonly string[], io: InstanceIo
   }
   const isAction = (ACTIONS as readonly string[]).includes(sub);
   if (sub !== 'list' && !isAction) throw new InputError(`unknown subcommand ${JSON.stringify(sub)}\n${USAGE}`);
-  let values: { config?: string; cluster?: string; header?: boolean; reason?: string; help?: boolean };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs(
+    {
       args: normaliseFlags(rest),
       options: {
         config: { type: 'string' },
@@ -187,10 +185,9 @@ export async function runInstanceCommand(argv: readonly string[], io: InstanceIo
       },
       strict: true,
       allowPositionals: isAction,
-    }));
-  } catch (e) {
-    throw new InputError(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
-  }
+    },
+    USAGE,
+  );
   if (values.help === true) {
     io.stdout(`${USAGE}\n`);
     return 0;

@@ -2,7 +2,6 @@
 // Runs until SIGTERM or SIGINT, then stops gracefully (VMs and containers are left for the
 // next dispatcher). Exit 0 after a requested stop, 1 when it stopped on its own (lost lock)
 // or could not start, 2 for bad input.
-import { parseArgs } from 'node:util';
 import type { ClusterConfig } from '../core/config/cluster-config.js';
 import { describeError } from '../core/ports/errors.js';
 import type { Logger } from '../core/ports/logger.js';
@@ -11,6 +10,7 @@ import type { Daemon } from '../prod/daemon/daemon.js';
 import { onReloadSignal, onStopSignal } from '../prod/daemon/signals.js';
 import { createLogger, logFormatFromConfig, logLevelFromConfig, secretsFromConfig, type LogFormat } from '../prod/logging/pino-logger.js';
 import { pickListenAddress } from '../prod/management/management-server.js';
+import { parseCommandArgs } from './args.js';
 import { InputError } from './errors.js';
 import type { Command } from './main.js';
 import { packageVersion } from './version.js';
@@ -19,9 +19,8 @@ const USAGE = 'usage: vmdispatch serve --config CONFIG.yml [--cluster ID] [--pol
 
 export const command: Command = {
   async run(argv) {
-    let values: { config?: string; cluster?: string; policy?: string; help?: boolean };
-    try {
-      ({ values } = parseArgs({
+    const { values } = parseCommandArgs(
+      {
         // Go-style single-dash flags (`-config FILE`), as arvados-dispatch-cloud is invoked.
         args: argv.map((a) => (/^-[a-z][a-z-]+(=.*)?$/.test(a) ? `-${a}` : a)),
         options: {
@@ -32,10 +31,9 @@ export const command: Command = {
         },
         strict: true,
         allowPositionals: false,
-      }));
-    } catch (e) {
-      throw new InputError(`${describeError(e)}\n${USAGE}`);
-    }
+      },
+      USAGE,
+    );
     if (values.help === true) {
       console.log(USAGE);
       return 0;

@@ -2,7 +2,6 @@
 // [--transport direct|ssh]`: runs a scenario on the simulator and prints a summary.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { stringifyJson } from '../core/domain/json.js';
 import { renderRunReport } from '../reports/run-report.js';
 import { directTransport, runScenario, type Transport } from '../sim/runner/run-scenario.js';
@@ -10,6 +9,7 @@ import type { RunResult } from '../sim/runner/summarize.js';
 import { containersCsv } from '../sim/runner/summary.js';
 import { loadScenarioFile, ScenarioFileError, type Scenario, type ScenarioOptions } from '../sim/scenario/scenario.js';
 import { ScenarioError } from '../sim/scenario/scenario-error.js';
+import { parseCommandArgs } from './args.js';
 import { InputError } from './errors.js';
 import type { Command } from './main.js';
 import { ProgressBar } from './progress.js';
@@ -29,9 +29,8 @@ export interface SimArgs {
 
 /** Parse the arguments shared by `sim`, `compare` and `whatif`. @throws InputError */
 export function parseSimArgs(argv: readonly string[], usage = USAGE, extra: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {}): SimArgs & { extra: Record<string, unknown> } {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseCommandArgs(
+    {
       args: [...argv],
       options: {
         seed: { type: 'string' },
@@ -45,10 +44,9 @@ export function parseSimArgs(argv: readonly string[], usage = USAGE, extra: Reco
       },
       strict: true,
       allowPositionals: true,
-    });
-  } catch (e) {
-    throw new InputError(`${(e as Error).message}\n${usage}`);
-  }
+    },
+    usage,
+  );
   const v = parsed.values as Record<string, unknown>;
   if (v.help === true) throw new HelpRequested(usage);
   if (parsed.positionals.length !== 1) throw new InputError(`expected one scenario file, got ${parsed.positionals.length}\n${usage}`);

@@ -4,12 +4,12 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { describeError } from '../core/ports/errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../prod/logging/pino-logger.js';
 import { onStopSignal } from '../prod/daemon/signals.js';
 import { loadScenarioFile, ScenarioFileError, type Scenario } from '../sim/scenario/scenario.js';
 import { World } from '../sim/world/world.js';
+import { parseCommandArgs } from './args.js';
 import { InputError } from './errors.js';
 import type { Command } from './main.js';
 
@@ -19,21 +19,11 @@ const USAGE =
 /** How often --summary-out is rewritten while the world runs. */
 const SUMMARY_EVERY_MS = 1000;
 
-interface Flags {
-  'config-out'?: string;
-  'summary-out'?: string;
-  seed?: string;
-  set?: string[];
-  'log-level'?: string;
-  help?: boolean;
-}
 
 export const command: Command = {
   async run(argv) {
-    let values: Flags;
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandArgs(
+      {
         args: [...argv],
         options: {
           'config-out': { type: 'string' },
@@ -45,10 +35,9 @@ export const command: Command = {
         },
         strict: true,
         allowPositionals: true,
-      }));
-    } catch (e) {
-      throw new InputError(`${describeError(e)}\n${USAGE}`);
-    }
+      },
+      USAGE,
+    );
     if (values.help === true) {
       console.log(USAGE);
       return 0;
