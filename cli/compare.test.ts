@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { policyNames } from '../core/scheduler/policies.js';
 import type { CompareResult } from '../reports/compare-report.js';
-import { DRAWN_CHARTS, fakeSummary, type DrawnChart } from '../reports/report-fixtures.test-support.js';
-import { browserUnavailable, launchBrowser, openReport } from '../test/support/browser.js';
+import { fakeSummary } from '../reports/report-fixtures.test-support.js';
+import { browserUnavailable, launchBrowser, openCharts } from '../test/support/browser.js';
 import { brokeInvariants, RunCounter } from './batch.js';
 import { runCli } from '../test/support/cli.js';
 
@@ -89,9 +89,7 @@ describe('vmdispatch compare', () => {
       // The report of real runs renders: a dot per seed for each policy.
       const browser = await launchBrowser();
       try {
-        const { page, errors } = await openReport(browser, join(out, 'compare.html'));
-        const charts = (await page.evaluate(DRAWN_CHARTS)) as DrawnChart[];
-        expect(errors).toEqual([]);
+        const { charts } = await openCharts(browser, join(out, 'compare.html'));
         expect(charts.map((c) => c.id)).toEqual(['cost-ratio', 'wait-p95', 'hours-by-type', 'cost-vs-wait']);
         expect(charts[0]!.series[0]!.points).toBe(policies.length);
         expect(charts[3]!.series.map((x) => x.points)).toEqual(policies.map(() => 2));

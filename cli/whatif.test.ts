@@ -3,9 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DRAWN_CHARTS, type DrawnChart } from '../reports/report-fixtures.test-support.js';
 import type { WhatifResult } from '../reports/whatif-report.js';
-import { browserUnavailable, launchBrowser, openReport } from '../test/support/browser.js';
+import { browserUnavailable, launchBrowser, openCharts } from '../test/support/browser.js';
 import { InputError } from './errors.js';
 import { parseAxes, parseVary, splitValues } from './whatif.js';
 import { runCli } from '../test/support/cli.js';
@@ -104,9 +103,7 @@ describe('vmdispatch whatif', () => {
     if (!browserUnavailable()) {
       const browser = await launchBrowser();
       try {
-        const { page, errors } = await openReport(browser, join(out, 'whatif.html'));
-        const charts = (await page.evaluate(DRAWN_CHARTS)) as DrawnChart[];
-        expect(errors).toEqual([]);
+        const { charts } = await openCharts(browser, join(out, 'whatif.html'));
         expect(charts.map((c) => [c.id, c.kind])).toEqual([
           ['tradeoff', 'scatter'],
           ['cost-by-0', 'line'],

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserUnavailable, launchBrowser, openReport, screenshotPath } from '../test/support/browser.js';
+import { browserUnavailable, launchBrowser, openCharts, screenshotPath } from '../test/support/browser.js';
 import { aggregateCompare, chartedTypes, compareReportSpec, OTHER_TYPES, renderCompareReport, type CompareResult } from './compare-report.js';
-import { DRAWN_CHARTS, fakeSummary, type DrawnChart } from './report-fixtures.test-support.js';
+import { fakeSummary } from './report-fixtures.test-support.js';
 
 const POLICIES = ['arvados', 'cheapest<b>', 'fast'];
 const SEEDS = [1, 2, 3];
@@ -74,9 +74,7 @@ describe('compare report', () => {
     it('draws every chart, with the expected series and points, without console errors', async () => {
       const file = join(mkdtempSync(join(tmpdir(), 'vmd-compare-')), 'compare.html');
       writeFileSync(file, renderCompareReport(fixture()));
-      const { page, errors } = await openReport(browser, file);
-      const charts = (await page.evaluate(DRAWN_CHARTS)) as DrawnChart[];
-      expect(errors).toEqual([]);
+      const { page, charts } = await openCharts(browser, file);
       expect(charts.map((c) => [c.id, c.kind])).toEqual([
         ['cost-ratio', 'bar'],
         ['wait-p95', 'bar'],

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserUnavailable, launchBrowser, openReport, screenshotPath } from '../test/support/browser.js';
-import { DRAWN_CHARTS, fakeSummary, type DrawnChart } from './report-fixtures.test-support.js';
+import { browserUnavailable, launchBrowser, openCharts, screenshotPath } from '../test/support/browser.js';
+import { fakeSummary } from './report-fixtures.test-support.js';
 import { axisNames, gridIndices, paretoFront, renderWhatifReport, whatifCsv, whatifPoint, whatifReportSpec, type VaryAxis, type WhatifResult } from './whatif-report.js';
 
 const AXES: VaryAxis[] = [
@@ -92,9 +92,7 @@ describe('whatif report', () => {
     it('draws every chart, with the expected series and points, without console errors', async () => {
       const file = join(mkdtempSync(join(tmpdir(), 'vmd-whatif-')), 'whatif.html');
       writeFileSync(file, renderWhatifReport(fixture()));
-      const { page, errors } = await openReport(browser, file);
-      const charts = (await page.evaluate(DRAWN_CHARTS)) as DrawnChart[];
-      expect(errors).toEqual([]);
+      const { page, charts } = await openCharts(browser, file);
       expect(charts.map((c) => [c.id, c.kind])).toEqual([
         ['tradeoff', 'scatter'],
         ['cost-by-0', 'line'],

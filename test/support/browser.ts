@@ -2,6 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { DRAWN_CHARTS, type DrawnChart } from '../../reports/report-fixtures.test-support.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -47,6 +49,17 @@ export async function openReport(browser: Browser, file: string): Promise<Opened
   await page.goto(pathToFileURL(file).href);
   await page.waitForSelector('#charts figure');
   return { page, errors };
+}
+
+/**
+ * Open a compare or what-if report and read back the charts it drew (see DRAWN_CHARTS),
+ * asserting that loading it logged no console error.
+ */
+export async function openCharts(browser: Browser, file: string): Promise<{ readonly page: Page; readonly charts: DrawnChart[] }> {
+  const { page, errors } = await openReport(browser, file);
+  const charts = (await page.evaluate(DRAWN_CHARTS)) as DrawnChart[];
+  expect(errors).toEqual([]);
+  return { page, charts };
 }
 
 /** Screenshots of reports go to test-output/ (ignored by git) for people to look at. */
