@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { NO_GPU, type InstanceType } from '../../core/domain/instance-type.js';
 import { SeededRng } from '../../core/domain/seeded-rng.js';
 import { shellQuote } from '../../core/domain/shell.js';
 import { HostKeyError } from '../../core/ports/errors.js';
@@ -9,22 +8,9 @@ import { EventEngine } from '../engine/event-engine.js';
 import { RecordingCrunchRunWorld } from '../vm/crunch-run-world.js';
 import { DirectExecutor } from '../vm/direct-executor.js';
 import { NO_HOOKS, SimulatedVm } from '../vm/simulated-vm.js';
+import { TEST_SECRET as SECRET, TEST_TYPE as TYPE, TEST_UUID as UUID } from '../vm/vm-test-kit.js';
 import { SshTransport } from './ssh-transport.js';
 
-const SECRET = '0123456789abcdef0123456789abcdef01234567';
-const UUID = 'zzzzz-dz642-abcdefghijklmno';
-const TYPE: InstanceType = {
-  name: 'm5.large',
-  providerType: 'm5.large',
-  vcpus: 2,
-  ram: 8 << 30,
-  scratch: 32e9,
-  includedScratch: 32e9,
-  addedScratch: 0,
-  price: 0.096,
-  preemptible: false,
-  gpu: NO_GPU,
-};
 
 // The production executor, over real SSH, against the real simulated VM on the virtual
 // clock: what `--transport ssh` will run.

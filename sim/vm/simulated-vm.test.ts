@@ -1,28 +1,13 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { NO_GPU, type InstanceType } from '../../core/domain/instance-type.js';
 import { SeededRng } from '../../core/domain/seeded-rng.js';
 import { EventEngine } from '../engine/event-engine.js';
 import { RecordingCrunchRunWorld, type ContainerPlan } from './crunch-run-world.js';
 import { SimulatedVm, VmUnreachableError, type VmBehavior, type VmHooks } from './simulated-vm.js';
-import { advance, runUntilSettled } from './vm-test-kit.js';
+import { advance, runUntilSettled, TEST_SECRET as SECRET, TEST_TYPE as TYPE, TEST_UUID as UUID } from './vm-test-kit.js';
 import type { CrunchRunBehavior } from './crunch-run-model.js';
 
-const UUID = 'zzzzz-dz642-abcdefghijklmno';
 const UUID2 = 'zzzzz-dz642-000000000000002';
-const SECRET = '0123456789abcdef0123456789abcdef01234567';
-const TYPE: InstanceType = {
-  name: 'm5.large',
-  providerType: 'm5.large',
-  vcpus: 2,
-  ram: 8 << 30,
-  scratch: 32e9,
-  includedScratch: 32e9,
-  addedScratch: 0,
-  price: 0.096,
-  preemptible: false,
-  gpu: NO_GPU,
-};
 const CONFIG = Buffer.from(
   JSON.stringify({ Env: { ARVADOS_API_HOST: 'ctrl.example:443', ARVADOS_API_TOKEN: 'tok', InstanceType: '{}' }, KeepBuffers: 0 }),
 );

@@ -1,3 +1,4 @@
+import { NO_GPU, type InstanceType } from '../../core/domain/instance-type.js';
 import type { EventEngine } from '../engine/event-engine.js';
 
 /**
@@ -26,3 +27,19 @@ export async function advance(engine: EventEngine, ms: number): Promise<void> {
   engine.setTimer(ms, () => {});
   await engine.run({ horizon: until });
 }
+
+/** A VM's instance secret, a container uuid and an instance type for simulated-VM tests. */
+export const TEST_SECRET = '0123456789abcdef0123456789abcdef01234567';
+export const TEST_UUID = 'zzzzz-dz642-abcdefghijklmno';
+export const TEST_TYPE: InstanceType = {
+  name: 'm5.large',
+  providerType: 'm5.large',
+  vcpus: 2,
+  ram: 8 << 30,
+  scratch: 32e9,
+  includedScratch: 32e9,
+  addedScratch: 0,
+  price: 0.096,
+  preemptible: false,
+  gpu: NO_GPU,
+};
