@@ -7,6 +7,7 @@ import { Pool, type PoolOptions } from '../../core/pool/pool.js';
 import { EventEngine } from '../../sim/engine/event-engine.js';
 import { FakeCloud, type FakeCloudOptions, md5hex } from './pool-fake-cloud.js';
 import { FakeShell } from './pool-fake-executor.js';
+import { clusterWith } from './cluster-defaults.js';
 
 /** Builders for pool tests: instance types, containers, a cluster config, a wired pool. */
 export function instanceType(name: string, over: Partial<InstanceType> = {}): InstanceType {
@@ -44,65 +45,19 @@ export function container(uuid = containerUuid(), over: Partial<Container> = {})
   };
 }
 
-export const DEFAULT_CLOUD_VMS: CloudVMsConfig = {
-  Enable: true,
-  SSHPort: '22',
-  PollInterval: 10_000,
-  BootProbeCommand: 'systemctl is-system-running',
-  ProbeInterval: 10_000,
-  MaxProbesPerSecond: 10,
-  TimeoutSignal: 5_000,
-  TimeoutStaleRunLock: 5_000,
-  TimeoutTERM: 120_000,
-  MaxCloudOpsPerSecond: 10,
-  MaxConcurrentInstanceCreateOps: 1,
-  MaxInstances: 64,
-  MaxRunningContainersPerInstance: 0,
-  InitialQuotaEstimate: 0,
-  SupervisorFraction: 0.5,
-  SyncInterval: 60_000,
-  TimeoutIdle: 60_000,
-  TimeoutBooting: 600_000,
-  TimeoutProbe: 600_000,
-  TimeoutShutdown: 10_000,
-  ImageID: 'ami-test',
-  InstanceInitCommand: 'echo hello',
-  DeployRunnerBinary: '/proc/self/exe',
-  DeployRunnerDirectory: '/tmp/arvados-crunch-run',
-  DeployPublicKey: true,
-  ResourceTags: {},
-  TagKeyPrefix: 'Arvados',
-  Driver: 'ec2',
-  DriverParameters: {},
-};
+/** What pool tests run with unless a test says otherwise: Arvados' defaults, enabled, with an image and an init command. */
+const POOL_CLOUD_VMS: Partial<CloudVMsConfig> = { Enable: true, ImageID: 'ami-test', InstanceInitCommand: 'echo hello' };
 
 export function clusterConfig(types: readonly InstanceType[], cloudVMs: Partial<CloudVMsConfig> = {}): ClusterConfig {
-  return {
-    ClusterID: 'zzzzz',
-    SystemRootToken: 'root-token',
-    ManagementToken: 'mgmt',
-    Services: { Controller: { ExternalURL: 'https://zzzzz.example:443' }, DispatchCloud: { InternalURLs: [] } },
-    TLS: { Insecure: false },
-    PostgreSQL: { Connection: {} },
-    API: { MaxConcurrentRequests: 64, RequestTimeout: 300_000 },
-    Containers: {
-      DispatchPrivateKey: '',
-      CrunchRunCommand: 'crunch-run',
-      CrunchRunArgumentsList: [],
-      RuntimeEngine: 'docker',
-      ReserveExtraRAM: 550 * 2 ** 20,
-      MaxDispatchAttempts: 10,
-      MaxRetryAttempts: 3,
-      StaleLockTimeout: 60_000,
-      DefaultKeepCacheRAM: 0,
-      LocalKeepBlobBuffersPerVCPU: 1,
-      AlwaysUsePreemptibleInstances: false,
-      PreemptiblePriceFactor: 0,
-      MaximumPriceFactor: 1.5,
-      CloudVMs: { ...DEFAULT_CLOUD_VMS, ...cloudVMs },
+  return clusterWith({
+    top: {
+      SystemRootToken: 'root-token',
+      ManagementToken: 'mgmt',
+      Services: { Controller: { ExternalURL: 'https://zzzzz.example:443' }, DispatchCloud: { InternalURLs: [] } },
+      InstanceTypes: Object.fromEntries(types.map((t) => [t.name, t])),
     },
-    InstanceTypes: Object.fromEntries(types.map((t) => [t.name, t])),
-  };
+    cloudVMs: { ...POOL_CLOUD_VMS, ...cloudVMs },
+  });
 }
 
 /** Records log lines for assertions on "every transition logged with its reason". */

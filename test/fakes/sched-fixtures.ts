@@ -3,6 +3,7 @@
 import type { ClusterConfig, CloudVMsConfig, ContainersConfig } from '../../core/config/cluster-config.js';
 import type { Container, ContainerState } from '../../core/domain/container.js';
 import { NO_GPU, type InstanceType } from '../../core/domain/instance-type.js';
+import { clusterWith } from './cluster-defaults.js';
 
 export const GIB = 2 ** 30;
 export const MIB = 2 ** 20;
@@ -46,66 +47,28 @@ export interface TestClusterOptions {
  */
 export function testCluster(opts: TestClusterOptions = {}): ClusterConfig {
   const types = opts.types ?? [1, 2, 3, 4, 6, 8, 16].map((i) => instanceType(i));
-  const cloudVMs: CloudVMsConfig = {
-    Enable: true,
-    SSHPort: '22',
-    PollInterval: 10_000,
-    BootProbeCommand: '',
-    ProbeInterval: 10_000,
-    MaxProbesPerSecond: 10,
-    TimeoutSignal: 5_000,
-    TimeoutStaleRunLock: 5_000,
-    TimeoutTERM: 120_000,
-    MaxCloudOpsPerSecond: 0,
-    MaxConcurrentInstanceCreateOps: 0,
-    MaxInstances: 10,
-    MaxRunningContainersPerInstance: 0,
-    InitialQuotaEstimate: 0,
-    SupervisorFraction: 0.2,
-    SyncInterval: 60_000,
-    TimeoutIdle: 60_000,
-    TimeoutBooting: 600_000,
-    TimeoutProbe: 600_000,
-    TimeoutShutdown: 10_000,
-    ImageID: '',
-    InstanceInitCommand: '',
-    DeployRunnerBinary: '',
-    DeployRunnerDirectory: '/tmp/arvados-crunch-run',
-    DeployPublicKey: false,
-    ResourceTags: {},
-    TagKeyPrefix: 'Arvados',
-    Driver: 'test',
-    DriverParameters: {},
-    ...opts.cloudVMs,
-  };
-  const containers: ContainersConfig = {
-    DispatchPrivateKey: '',
-    CrunchRunCommand: 'crunch-run',
-    CrunchRunArgumentsList: [],
-    RuntimeEngine: 'docker',
-    ReserveExtraRAM: 0,
-    MaxDispatchAttempts: 10,
-    MaxRetryAttempts: 3,
-    StaleLockTimeout: 60_000,
-    DefaultKeepCacheRAM: 0,
-    LocalKeepBlobBuffersPerVCPU: 0,
-    AlwaysUsePreemptibleInstances: false,
-    PreemptiblePriceFactor: 0,
-    MaximumPriceFactor: 0,
-    ...opts.containers,
-    CloudVMs: cloudVMs,
-  };
-  return {
-    ClusterID: 'zzzzz',
-    SystemRootToken: 'root-token',
-    ManagementToken: 'management-token',
-    Services: { Controller: { ExternalURL: 'https://127.0.0.1:1' }, DispatchCloud: { InternalURLs: [] } },
-    TLS: { Insecure: false },
-    PostgreSQL: { Connection: {} },
-    API: { MaxConcurrentRequests: 64, RequestTimeout: 300_000 },
-    Containers: containers,
-    InstanceTypes: typeMap(types),
-  };
+  // Arvados' defaults, except what the reference's test fixtures change.
+  return clusterWith({
+    top: {
+      SystemRootToken: 'root-token',
+      ManagementToken: 'management-token',
+      Services: { Controller: { ExternalURL: 'https://127.0.0.1:1' }, DispatchCloud: { InternalURLs: [] } },
+      InstanceTypes: typeMap(types),
+    },
+    containers: { ReserveExtraRAM: 0, LocalKeepBlobBuffersPerVCPU: 0, MaximumPriceFactor: 0, ...opts.containers },
+    cloudVMs: {
+      Enable: true,
+      BootProbeCommand: '',
+      MaxCloudOpsPerSecond: 0,
+      MaxConcurrentInstanceCreateOps: 0,
+      MaxInstances: 10,
+      SupervisorFraction: 0.2,
+      DeployRunnerBinary: '',
+      DeployPublicKey: false,
+      Driver: 'test',
+      ...opts.cloudVMs,
+    },
+  });
 }
 
 export interface ContainerOptions {
