@@ -10,19 +10,10 @@ import { ControllerError, TransientError } from '../../core/ports/errors.js';
 import { encodeParams } from './form-params.js';
 import { httpError, networkError } from './errors.js';
 import { RequestLimiter } from './request-limiter.js';
+import { POLL_SELECT } from '../../core/queue/container-queue.js';
 
 /** The fields the queue reads (reference §3.2), plus the lock fields, which cost little. */
-export const DEFAULT_SELECT: readonly string[] = [
-  'uuid',
-  'state',
-  'priority',
-  'runtime_constraints',
-  'container_image',
-  'scheduling_parameters',
-  'created_at',
-  'locked_by_uuid',
-  'lock_count',
-];
+export const DEFAULT_SELECT: readonly string[] = [...POLL_SELECT, 'locked_by_uuid', 'lock_count'];
 
 export interface ControllerClientOptions {
   /** Services.Controller.ExternalURL; https is assumed when the scheme is missing. */
